@@ -1,0 +1,151 @@
+//! Persistence for StudyLink.
+//!
+//! * [`Store`] — the metadata repository. One trait, two implementations
+//!   ([`SqliteStore`], [`PgStore`]) that must behave identically; the contract
+//!   suite in `tests/contract.rs` runs the same assertions against both.
+//! * [`BlobStore`] — original DICOM files and derived objects, through the
+//!   `object_store` crate (local filesystem by default, S3-compatible when configured).
+
+mod blob;
+mod error;
+mod query;
+mod sql;
+
+pub use blob::{BlobConfig, BlobStore};
+pub use error::{StoreError, StoreResult};
+pub use query::{
+    DateRange, InstanceQuery, InstanceRow, Page, SeriesQuery, SeriesRow, StudyQuery, StudyRow,
+};
+pub use sql::{PgStore, SqliteStore, connect};
+
+use async_trait::async_trait;
+use studylink_model::*;
+
+/// What `insert_instance` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// A new instance row was committed.
+    Inserted(InstanceId),
+    /// The SOP Instance UID was already stored for this account; nothing changed.
+    /// The caller should delete the blob it just wrote if its key differs.
+    Duplicate { id: InstanceId, blob_key: String },
+}
+
+/// A new instance to index: its parsed header plus where its bytes are.
+#[derive(Debug, Clone)]
+pub struct NewInstance<'a> {
+    pub account_id: AccountId,
+    pub meta: &'a InstanceMeta,
+    pub blob_key: &'a str,
+    pub size_bytes: i64,
+    pub source: IngestSource,
+    /// Calling AE title for DIMSE, user/api key description otherwise. Not patient data.
+    pub received_from: &'a str,
+}
+
+/// The metadata repository. Every method is one transaction: when it returns
+/// `Ok`, its writes are committed durably.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// Round-trips a trivial query; used by /healthz.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // --- accounts -------------------------------------------------------
+    /// The account that single-clinic installs use; created on first call.
+    async fn default_account(&self) -> StoreResult<Account>;
+    async fn create_account(&self, name: &str) -> StoreResult<Account>;
+    async fn account(&self, id: AccountId) -> StoreResult<Option<Account>>;
+
+    // --- users ----------------------------------------------------------
+    async fn count_users(&self) -> StoreResult<i64>;
+    /// Fails with `StoreError::Conflict` if the email is taken (emails are unique
+    /// across all accounts, so login needs no account picker).
+    async fn create_user(&self, user: &NewUser) -> StoreResult<User>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    async fn list_users(&self, account: AccountId) -> StoreResult<Vec<User>>;
+    async fn set_user_password(&self, id: UserId, password_hash: &str) -> StoreResult<()>;
+
+    // --- one-time setup tokens (first admin) ------------------------------
+    /// Stores the hash of a setup token valid until `expires_at`, replacing any other.
+    async fn put_setup_token(&self, token_hash: &str, expires_at: Millis) -> StoreResult<()>;
+    /// Atomically consumes the token: returns true once, if it exists and is unexpired.
+    async fn take_setup_token(&self, token_hash: &str, now: Millis) -> StoreResult<bool>;
+
+    // --- staff sessions -------------------------------------------------
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// The session and its user, if the session exists, is unexpired at `now` and
+    /// the user is not disabled.
+    async fn session(&self, token_hash: &str, now: Millis) -> StoreResult<Option<(Session, User)>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    async fn delete_expired_sessions(&self, now: Millis) -> StoreResult<u64>;
+
+    // --- login rate limiting (kept in the database so several nodes agree) --
+    async fn record_login_failure(&self, key: &str, at: Millis) -> StoreResult<()>;
+    async fn count_login_failures(&self, key: &str, since: Millis) -> StoreResult<i64>;
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+
+    // --- API keys ---------------------------------------------------------
+    async fn create_api_key(
+        &self,
+        account: AccountId,
+        name: &str,
+        prefix: &str,
+        key_hash: &str,
+    ) -> StoreResult<ApiKey>;
+    /// An unrevoked key by hash.
+    async fn api_key_by_hash(&self, key_hash: &str) -> StoreResult<Option<ApiKey>>;
+    async fn list_api_keys(&self, account: AccountId) -> StoreResult<Vec<ApiKey>>;
+    async fn revoke_api_key(
+        &self,
+        account: AccountId,
+        id: ApiKeyId,
+        at: Millis,
+    ) -> StoreResult<bool>;
+
+    // --- the DICOM index --------------------------------------------------
+    /// Upserts patient, study and series, inserts the instance and the study's
+    /// contacts, in one transaction. Idempotent on (account, SOP Instance UID).
+    async fn insert_instance(&self, new: &NewInstance<'_>) -> StoreResult<InsertOutcome>;
+    /// The blob key of an instance, if it is stored.
+    async fn instance_by_sop(
+        &self,
+        account: AccountId,
+        sop_uid: &str,
+    ) -> StoreResult<Option<InstanceRow>>;
+    async fn query_studies(&self, account: AccountId, q: &StudyQuery)
+    -> StoreResult<Vec<StudyRow>>;
+    async fn query_series(
+        &self,
+        account: AccountId,
+        q: &SeriesQuery,
+    ) -> StoreResult<Vec<SeriesRow>>;
+    async fn query_instances(
+        &self,
+        account: AccountId,
+        q: &InstanceQuery,
+    ) -> StoreResult<Vec<InstanceRow>>;
+    /// Contacts read from the study's instances, deduplicated, in first-seen order.
+    async fn study_contacts(
+        &self,
+        account: AccountId,
+        study_uid: &str,
+    ) -> StoreResult<Vec<Contact>>;
+    async fn count_instances(&self, account: AccountId) -> StoreResult<i64>;
+    /// Every blob key the index refers to (for the orphan sweep and consistency checks).
+    async fn all_blob_keys(&self) -> StoreResult<Vec<String>>;
+
+    // --- audit log (append-only: the schema refuses UPDATE and DELETE) ------
+    async fn audit(&self, event: &AuditEvent) -> StoreResult<i64>;
+    async fn audit_events(
+        &self,
+        account: Option<AccountId>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditRecord>>;
+}

@@ -1,0 +1,191 @@
+//! Wiring: open the store and blob store, build the ingest pipeline, run the
+//! HTTP and DICOM servers until a signal, then shut down gracefully.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use studylink_dimse::{DimseConfig, DimseServer};
+use studylink_ingest::{IngestConfig, Ingestor};
+use studylink_model::{AccountId, Actor, AuditEvent, NewUser, Role};
+use studylink_store::{BlobConfig, BlobStore, Store};
+use studylink_web::{AppState, StateInner, WebConfig};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{parse_tag, Config};
+
+pub fn init_tracing(cfg: &Config) -> Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("STUDYLINK_LOG").unwrap_or_else(|_| EnvFilter::new(&cfg.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cfg.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    Ok(())
+}
+
+pub struct Core {
+    pub store: Arc<dyn Store>,
+    pub ingest: Ingestor,
+    pub account: AccountId,
+}
+
+pub async fn open_core(cfg: &Config) -> Result<Core> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+    let store = studylink_store::connect(&cfg.database_url()).await.context("cannot open the database")?;
+    let blob_cfg = match cfg.storage.kind.as_str() {
+        "s3" => BlobConfig::S3 {
+            bucket: cfg.storage.bucket.clone().context("storage.bucket is required for s3")?,
+            endpoint: cfg.storage.endpoint.clone(),
+            region: cfg.storage.region.clone(),
+            access_key_id: cfg.storage.access_key_id.clone(),
+            secret_access_key: cfg.storage.secret_access_key.clone(),
+            prefix: cfg.storage.prefix.clone(),
+            allow_http: cfg.storage.allow_http,
+        },
+        _ => BlobConfig::Local { root: cfg.storage.root.clone().unwrap_or_else(|| cfg.data_dir.join("blobs")) },
+    };
+    let blobs = BlobStore::open(&blob_cfg).await.context("cannot open blob storage")?;
+    let contact_tags = cfg
+        .ingest
+        .contact_tags
+        .iter()
+        .filter_map(|t| parse_tag(t))
+        .map(|(g, e)| dicom_tag(g, e))
+        .collect();
+    let ingest = Ingestor::new(
+        store.clone(),
+        blobs,
+        IngestConfig {
+            tmp_dir: cfg.data_dir.join("tmp"),
+            max_instance_bytes: cfg.ingest.max_instance_mb * 1024 * 1024,
+            contact_tags,
+        },
+    )
+    .context("cannot prepare the spool directory")?;
+    let account = store.default_account().await?.id;
+    Ok(Core { store, ingest, account })
+}
+
+fn dicom_tag(g: u16, e: u16) -> dicom_core::Tag {
+    dicom_core::Tag(g, e)
+}
+
+pub async fn serve(cfg: Config) -> Result<()> {
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    let core = open_core(&cfg).await?;
+    let base = cfg.public_base_url();
+    let web_cfg = WebConfig {
+        public_base_url: base.clone(),
+        secure_cookies: cfg.http.secure_cookies.unwrap_or(base.starts_with("https://")),
+        session_ttl_hours: cfg.http.session_ttl_hours,
+        max_upload_bytes: cfg.http.max_upload_mb * 1024 * 1024,
+        login_max_failures: cfg.http.login_max_failures,
+        login_window_minutes: cfg.http.login_window_minutes,
+    };
+    let state = AppState(Arc::new(StateInner {
+        store: core.store.clone(),
+        ingest: core.ingest.clone(),
+        config: web_cfg,
+        default_account: core.account,
+        metrics: Some(metrics),
+    }));
+    let http = tokio::net::TcpListener::bind(cfg.http.listen)
+        .await
+        .with_context(|| format!("cannot listen for HTTP on {}", cfg.http.listen))?;
+    let dimse = DimseServer::bind(
+        DimseConfig {
+            bind: cfg.dicom.listen,
+            ae_title: cfg.dicom.ae_title.trim().to_string(),
+            allowed_calling_ae_titles: cfg.dicom.allowed_calling_ae_titles.clone(),
+            account: core.account,
+            max_pdu_length: cfg.dicom.max_pdu_kb.clamp(4, 16 * 1024) * 1024,
+            idle_timeout: Duration::from_secs(cfg.dicom.idle_timeout_secs),
+            shutdown_grace: Duration::from_secs(cfg.dicom.shutdown_grace_secs),
+        },
+        core.ingest.clone(),
+    )
+    .await
+    .with_context(|| format!("cannot listen for DICOM on {}", cfg.dicom.listen))?;
+
+    let http_addr = http.local_addr()?;
+    let dicom_addr = dimse.local_addr()?;
+    println!("StudyLink {} is running", env!("CARGO_PKG_VERSION"));
+    println!("  web:    http://{http_addr}  (public URL {base})");
+    println!("  DICOM:  AE title {} on {dicom_addr}", cfg.dicom.ae_title.trim());
+    println!("  data:   {} ({})", cfg.data_dir.display(), core.store.backend());
+    if let Some(url) = studylink_web::auth::issue_setup_url(core.store.as_ref(), &base).await? {
+        println!();
+        println!("No users yet. Create the first administrator here (valid 24 hours, once):");
+        println!("  {url}");
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    let shutdown = CancellationToken::new();
+    tokio::spawn(signal_watcher(shutdown.clone()));
+    let dimse_task = tokio::spawn(dimse.serve(shutdown.clone()));
+    let app = studylink_web::router(state);
+    let http_shutdown = shutdown.clone();
+    axum::serve(http, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move { http_shutdown.cancelled().await })
+        .await
+        .context("HTTP server failed")?;
+    let _ = dimse_task.await;
+    tracing::info!("StudyLink stopped");
+    Ok(())
+}
+
+async fn signal_watcher(token: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+    tracing::info!("shutting down: finishing running requests and DICOM associations");
+    token.cancel();
+}
+
+pub async fn user_add(cfg: Config, email: &str, admin: bool) -> Result<()> {
+    let core = open_core(&cfg).await?;
+    let email = email.trim().to_lowercase();
+    anyhow::ensure!(
+        email.contains('@') && !email.starts_with('@') && !email.ends_with('@'),
+        "{email:?} is not an email address"
+    );
+    let password = studylink_web::auth::generate_password();
+    let hash = studylink_web::auth::hash_password(&password)?;
+    let role = if admin { Role::Admin } else { Role::Staff };
+    let user = core
+        .store
+        .create_user(&NewUser { account_id: core.account, email: email.clone(), password_hash: hash, role })
+        .await
+        .with_context(|| format!("cannot create user {email}"))?;
+    core.store
+        .audit(&AuditEvent {
+            account_id: Some(core.account),
+            actor: Actor::System,
+            action: "user.created".into(),
+            target_kind: Some("user".into()),
+            target_id: Some(user.id.to_string()),
+            detail: format!(r#"{{"via":"cli","role":"{}"}}"#, role.as_str()),
+        })
+        .await?;
+    println!("Created {} {email}", role.as_str());
+    println!("Password: {password}");
+    Ok(())
+}
+
+pub async fn api_key_create(cfg: Config, name: &str) -> Result<()> {
+    let core = open_core(&cfg).await?;
+    let key = studylink_web::auth::create_api_key(core.store.as_ref(), core.account, name).await?;
+    println!("{key}");
+    eprintln!("Use it as: Authorization: Bearer <key>. It is shown only now.");
+    Ok(())
+}

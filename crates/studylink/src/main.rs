@@ -1,0 +1,93 @@
+//! `studylink`: the server and its command-line tools.
+
+mod app;
+mod config;
+mod import;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use config::{Config, Overrides};
+
+#[derive(Parser)]
+#[command(name = "studylink", version, about = "Share imaging studies with patients")]
+struct Cli {
+    /// Configuration file (default: ./studylink.toml if it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite database, blobs). Default ./studylink-data.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: web UI, DICOMweb and the DICOM C-STORE receiver.
+    Serve {
+        /// HTTP listen address (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
+        /// DICOM listen address (default 0.0.0.0:11112).
+        #[arg(long, value_name = "ADDR")]
+        dicom: Option<std::net::SocketAddr>,
+    },
+    /// Import DICOM files from a folder tree (or single files) into the archive.
+    Import {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API keys for the JSON API and DICOMweb.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff user and print a generated password.
+    Add {
+        email: String,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print it (shown once).
+    Create {
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let mut overrides = Overrides { data_dir: cli.data_dir.clone(), ..Default::default() };
+    if let Command::Serve { http, dicom } = &cli.command {
+        overrides.http_listen = *http;
+        overrides.dicom_listen = *dicom;
+    }
+    let cfg = Config::load(cli.config.as_deref(), &overrides)?;
+    app::init_tracing(&cfg)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve { .. } => app::serve(cfg).await,
+            Command::Import { paths } => import::run(cfg, paths).await,
+            Command::User { command: UserCommand::Add { email, admin } } => app::user_add(cfg, &email, admin).await,
+            Command::ApiKey { command: ApiKeyCommand::Create { name } } => app::api_key_create(cfg, &name).await,
+        }
+    })
+}

@@ -1,0 +1,51 @@
+//! Staff HTML pages: the shared layout, localisation, static files, the
+//! Studies placeholder and the upload page.
+//!
+//! Other screens reuse [`layout::Chrome`] (templates extend `layout.html` and
+//! hold it as `c`), [`i18n`] for every string, and [`security_headers`].
+
+pub mod i18n;
+pub mod layout;
+mod static_files;
+mod home;
+mod lang;
+mod unzip;
+mod upload;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::page))
+        .route("/upload", get(upload::page).post(upload::receive))
+        .route("/lang", get(lang::switch))
+        .route("/static/{name}", get(static_files::serve))
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Browser hardening for HTML responses (CSP without inline script, no
+/// framing, no sniffing, no cross-site Referer) and `no-store`, since staff
+/// pages show clinic data that must not linger in shared caches.
+pub async fn security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    let is_html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    }
+    resp
+}
