@@ -122,7 +122,7 @@ async fn handle_connection(socket: TcpStream, peer: SocketAddr, cfg: DimseConfig
             return;
         }
     };
-    let calling = assoc.client_ae_title().trim().to_string();
+    let calling = dicom_ul::association::Association::peer_ae_title(&assoc).trim().to_string();
     metrics::counter!("studylink_dimse_associations_total").increment(1);
     tracing::info!(%peer, calling_ae = %calling, "DICOM association established");
     let mut session = Association { assoc, cfg, ingest, calling, stored: 0, duplicates: 0, failed: 0, bytes: 0 };

@@ -215,7 +215,11 @@ fn keep(
     contact_values: &mut Vec<(Tag, String)>,
     contact_tags: &[Tag],
 ) {
-    let text = clean(&v.to_str());
+    // A value read as VR UN (or OB) arrives as raw bytes: the index wants its text.
+    let text = match v {
+        dicom_core::PrimitiveValue::U8(bytes) => clean(&String::from_utf8_lossy(bytes)),
+        other => clean(&other.to_str()),
+    };
     if contact_tags.contains(&tag) {
         contact_values.push((tag, text.clone()));
     }

@@ -194,9 +194,10 @@ impl Ingestor {
         if let Some(expected) = &origin.expected_sop_uid
             && expected != &meta.instance.sop_uid
         {
-            return Err(IngestError::Mismatch(
-                "the data set's SOP Instance UID differs from the request's Affected SOP Instance UID".into(),
-            ));
+            // Devices and dcmsend take the request's UID from the file meta
+            // header, which some real files get wrong. The data set is the
+            // truth; refusing would lose a valid image.
+            tracing::warn!(source = origin.source.as_str(), "Affected SOP Instance UID differs from the data set's; indexing the data set's");
         }
 
         let store = &self.inner.store;

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
 use studylink_dimse::{DimseConfig, DimseServer};
 use studylink_ingest::{IngestConfig, Ingestor};
@@ -115,17 +117,20 @@ pub async fn serve(cfg: Config) -> Result<()> {
 
     let http_addr = http.local_addr()?;
     let dicom_addr = dimse.local_addr()?;
-    println!("StudyLink {} is running", env!("CARGO_PKG_VERSION"));
-    println!("  web:    http://{http_addr}  (public URL {base})");
-    println!("  DICOM:  AE title {} on {dicom_addr}", cfg.dicom.ae_title.trim());
-    println!("  data:   {} ({})", cfg.data_dir.display(), core.store.backend());
+    // Written with writeln! and errors ignored: a closed stdout (a service
+    // manager, a test harness) must not take the server down.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "StudyLink {} is running", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(out, "  web:    http://{http_addr}  (public URL {base})");
+    let _ = writeln!(out, "  DICOM:  AE title {} on {dicom_addr}", cfg.dicom.ae_title.trim());
+    let _ = writeln!(out, "  data:   {} ({})", cfg.data_dir.display(), core.store.backend());
     if let Some(url) = studylink_web::auth::issue_setup_url(core.store.as_ref(), &base).await? {
-        println!();
-        println!("No users yet. Create the first administrator here (valid 24 hours, once):");
-        println!("  {url}");
+        let _ = writeln!(out);
+        let _ = writeln!(out, "No users yet. Create the first administrator here (valid 24 hours, once):");
+        let _ = writeln!(out, "  {url}");
     }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    let _ = out.flush();
+    drop(out);
 
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_watcher(shutdown.clone()));
@@ -154,7 +159,7 @@ async fn signal_watcher(token: CancellationToken) {
 
 pub async fn user_add(cfg: Config, email: &str, admin: bool) -> Result<()> {
     let core = open_core(&cfg).await?;
-    let email = email.trim().to_lowercase();
+    let email = studylink_web::auth::normalize_email(email);
     anyhow::ensure!(
         email.contains('@') && !email.starts_with('@') && !email.ends_with('@'),
         "{email:?} is not an email address"

@@ -73,6 +73,10 @@
         finish(job, [{ name: path, status: "refused", reason: msg("too-large") }]);
         continue;
       }
+      if (file.size === 0) {
+        finish(job, [{ name: path, status: "refused", reason: msg("empty") }]);
+        continue;
+      }
       totalBytes += file.size;
       queue.push(job);
     }

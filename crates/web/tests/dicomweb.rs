@@ -252,7 +252,19 @@ async fn stow_qido_wado_round_trip() {
     ] {
         assert_eq!(c.get(&missing, "*/*").await.status(), StatusCode::NOT_FOUND, "{missing}");
     }
-    assert_eq!(c.get("/studies/not-a-uid", "*/*").await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(c.get("/studies/not-a-uid", "*/*").await.status(), StatusCode::NOT_FOUND);
+
+    // Stores and reads are audited (a repeated read once), with no patient data.
+    assert_eq!(c.get(&path, "*/*").await.status(), StatusCode::OK);
+    let events = app.store.audit_events(Some(app.account), 100).await.unwrap();
+    let count = |action: &str| events.iter().filter(|e| e.event.action == action).count();
+    assert_eq!(count("dicomweb.stow"), 1);
+    assert_eq!(count("dicomweb.retrieve"), 1);
+    assert_eq!(count("dicomweb.metadata"), 2, "instance and study metadata");
+    for e in &events {
+        assert!(!e.event.detail.contains("CompressedSamples") && !e.event.detail.contains("4MR1"), "{:?}", e.event);
+    }
+    assert_eq!(c.get("/studies?StudyInstanceUID=1.2.*", "*/*").await.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -445,4 +457,85 @@ async fn metadata_bulk_data_and_account_scope() {
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let resp = theirs.http.get(&url).bearer_auth(&theirs.key).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+/// The value of native Pixel Data (explicit VR little endian, OW) in a file.
+fn native_pixels(file: &[u8]) -> &[u8] {
+    let header = [0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0];
+    let at = file.windows(8).position(|w| w == header).expect("native pixel data") + 8;
+    let len = u32::from_le_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+    &file[at + 4..at + 4 + len]
+}
+
+#[tokio::test]
+async fn frames_as_stored() {
+    let app = spawn_app().await;
+    let c = client(&app).await;
+    let files = [
+        MR,
+        "other_modalities/nm_mf_13f_heart.dcm",
+        "ultrasound/us_cine_jpegbaseline_34f_hp_echo.dcm",
+        "ultrasound/us_palette_rle_2frame_philips_cx50.dcm",
+        "ultrasound/us_rgb_bigendian_epicard.dcm",
+        "documents/encapsulated_pdf.dcm",
+    ];
+    assert_eq!(c.stow(&files).await.status(), StatusCode::OK);
+    let url_of = async |patient_id: &str| {
+        let found = c.qido(&format!("/instances?PatientID={patient_id}")).await;
+        assert_eq!(found.len(), 1, "{patient_id}");
+        first(&found[0], "00081190").replace(&c.base, "")
+    };
+    let frames = async |path: String, accept: &str| {
+        let resp = c.get(&path, accept).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
+        (ct.clone(), parts(&ct, &resp.bytes().await.unwrap()))
+    };
+    let any = "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*";
+
+    // Native, single frame: the pixel data is the end of the file.
+    let mr = url_of("4MR1").await;
+    let (ct, got) = frames(format!("{mr}/frames/1"), any).await;
+    assert!(ct.starts_with("multipart/related; type=\"application/octet-stream\""), "{ct}");
+    assert_eq!(got.len(), 1);
+    assert!(got[0].0.contains("transfer-syntax=1.2.840.10008.1.2.1"), "{}", got[0].0);
+    assert!(got[0].1 == native_pixels(&read(MR)));
+
+    // Native, 13 frames of 64×64×16 bits, asked out of order.
+    let nm_file = read("other_modalities/nm_mf_13f_heart.dcm");
+    let pixels = native_pixels(&nm_file);
+    assert_eq!(pixels.len(), 13 * 8192);
+    let found = c.qido("/instances?SOPClassUID=1.2.840.10008.5.1.4.1.1.20").await;
+    let nm = first(&found[0], "00081190").replace(&c.base, "");
+    let (_, got) = frames(format!("{nm}/frames/13,2"), "*/*").await;
+    assert_eq!(got.len(), 2);
+    assert!(got[0].1 == pixels[12 * 8192..]);
+    assert!(got[1].1 == pixels[8192..2 * 8192]);
+
+    // JPEG baseline cine: one fragment per frame, sent as image/jpeg.
+    let echo = url_of("HP_EXAMPLE").await;
+    let (ct, got) = frames(format!("{echo}/frames/1,34"), "multipart/related; type=\"image/jpeg\"").await;
+    assert!(ct.starts_with("multipart/related; type=\"image/jpeg\""), "{ct}");
+    assert_eq!(got.len(), 2);
+    for (headers, data) in &got {
+        assert!(headers.contains("image/jpeg; transfer-syntax=1.2.840.10008.1.2.4.50"), "{headers}");
+        assert_eq!(&data[..2], &[0xFF, 0xD8], "a JPEG starts with SOI");
+    }
+    assert_eq!(c.get(&format!("{echo}/frames/35"), any).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(c.get(&format!("{echo}/frames/0"), any).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(c.get(&format!("{echo}/frames/1"), "multipart/related; type=\"image/jls\"").await.status(), StatusCode::NOT_ACCEPTABLE);
+
+    // RLE: two frames, each an RLE header (segment count 1 for 8-bit palette) + data.
+    let rle = url_of("11-05-25-142825").await;
+    let (_, got) = frames(format!("{rle}/frames/2"), any).await;
+    assert!(got[0].0.contains("application/octet-stream; transfer-syntax=1.2.840.10008.1.2.5"), "{}", got[0].0);
+    assert_eq!(u32::from_le_bytes(got[0].1[..4].try_into().unwrap()), 1);
+
+    // Big endian storage can't be cut without transcoding; documents have no frames.
+    let found = c.qido("/studies?PatientName=Anonymized&ModalitiesInStudy=US").await;
+    let big_endian = c.qido(&format!("/studies/{}/instances", first(&found[0], "0020000D"))).await;
+    let be = first(&big_endian[0], "00081190").replace(&c.base, "");
+    assert_eq!(c.get(&format!("{be}/frames/1"), any).await.status(), StatusCode::NOT_ACCEPTABLE);
+    let pdf = url_of("3456").await;
+    assert_eq!(c.get(&format!("{pdf}/frames/1"), any).await.status(), StatusCode::NOT_FOUND);
 }

@@ -30,7 +30,7 @@ impl Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(data_dir.with_extension("log"))
+            .open(log_path(data_dir))
             .unwrap();
         let mut cmd = Command::new(BIN);
         cmd.arg("--data-dir")
@@ -46,17 +46,16 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            // Keep draining after start-up so the server never sees a closed pipe.
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
+                let _ = tx.send(line);
             }
         });
         let (mut http, mut dicom) = (None, None);
         while http.is_none() || dicom.is_none() {
             let line = rx
                 .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|_| panic!("studylink did not start; see {}", data_dir.with_extension("log").display()));
+                .unwrap_or_else(|_| panic!("studylink did not start; see {}", log_path(data_dir).display()));
             if let Some(rest) = line.trim().strip_prefix("web:") {
                 let a = rest.trim().trim_start_matches("http://");
                 http = Some(a.split_whitespace().next().unwrap().parse().unwrap());
@@ -88,6 +87,12 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Server logs go under the target dir, which outlives the test's temp dir.
+pub fn log_path(data_dir: &Path) -> PathBuf {
+    let name = format!("{}-{}.log", data_dir.parent().and_then(|p| p.file_name()).unwrap().to_string_lossy(), std::process::id());
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
 /// Runs a CLI subcommand against `data_dir` and returns its stdout.

@@ -19,7 +19,7 @@ pub struct Scu {
 
 impl Scu {
     /// One presentation context per (SOP class, transfer syntax) pair.
-    pub fn connect(addr: SocketAddr, contexts: &[(&str, &str)]) -> dicom_ul::association::Result<Scu> {
+    pub fn connect(addr: SocketAddr, contexts: &[(&str, &str)]) -> Result<Scu, dicom_ul::association::Error> {
         let mut opts = ClientAssociationOptions::new().calling_ae_title("TESTSCU").called_ae_title("STUDYLINK");
         for (class, ts) in contexts {
             opts = opts.with_presentation_context(*class, vec![*ts]);

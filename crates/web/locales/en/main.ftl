@@ -112,6 +112,7 @@ upload-reason-malformed = Damaged or unreadable DICOM file.
 upload-reason-missing = The DICOM file lacks required information.
 upload-reason-too-large = The file is larger than allowed.
 upload-reason-server = The server could not store it. Try again later.
+upload-reason-empty = The file is empty.
 upload-reason-network = The upload was interrupted. Check the connection and try again.
 upload-reason-signed-out = Your session ended. Sign in again and upload the remaining files.
 upload-reason-bad-zip = Damaged or unsupported ZIP archive.

@@ -112,6 +112,7 @@ upload-reason-malformed = Archivo DICOM dañado o ilegible.
 upload-reason-missing = Al archivo DICOM le falta información obligatoria.
 upload-reason-too-large = El archivo supera el tamaño permitido.
 upload-reason-server = El servidor no pudo guardarlo. Inténtelo más tarde.
+upload-reason-empty = El archivo está vacío.
 upload-reason-network = La subida se interrumpió. Compruebe la conexión e inténtelo de nuevo.
 upload-reason-signed-out = Su sesión terminó. Vuelva a iniciar sesión y suba los archivos restantes.
 upload-reason-bad-zip = Archivo ZIP dañado o no compatible.

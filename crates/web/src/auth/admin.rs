@@ -19,12 +19,10 @@ use super::StaffUser;
 use crate::pages::layout::{Chrome, error_page, fmt_time, render};
 use crate::{AppState, WebError};
 
-fn require_admin(headers: &HeaderMap, staff: &StaffUser) -> Result<(), Response> {
-    if staff.is_admin() {
-        Ok(())
-    } else {
-        Err(error_page(headers, StatusCode::FORBIDDEN, "error-forbidden-title", "error-admin-only"))
-    }
+/// The 403 page for a form POST by someone who isn't an admin (GET pages use
+/// the `AdminUser` extractor instead).
+fn not_admin(headers: &HeaderMap, staff: &StaffUser) -> Option<Response> {
+    (!staff.is_admin()).then(|| error_page(headers, StatusCode::FORBIDDEN, "error-forbidden-title", "error-admin-only"))
 }
 
 // --- users -------------------------------------------------------------
@@ -95,7 +93,7 @@ pub async fn add_user(
     f: StaffForm<NewUserForm>,
 ) -> Result<Response, WebError> {
     let staff = f.staff;
-    if let Err(resp) = require_admin(&headers, &staff) {
+    if let Some(resp) = not_admin(&headers, &staff) {
         return Ok(resp);
     }
     let email = normalize_email(&f.form.email);
@@ -188,7 +186,7 @@ pub struct NewKeyForm {
 
 pub async fn add_key(State(state): State<AppState>, headers: HeaderMap, f: StaffForm<NewKeyForm>) -> Result<Response, WebError> {
     let staff = f.staff;
-    if let Err(resp) = require_admin(&headers, &staff) {
+    if let Some(resp) = not_admin(&headers, &staff) {
         return Ok(resp);
     }
     let name = f.form.name.trim().to_string();
@@ -215,7 +213,7 @@ pub async fn revoke_key(
     f: StaffForm<super::login::NoFields>,
 ) -> Result<Response, WebError> {
     let staff = f.staff;
-    if let Err(resp) = require_admin(&headers, &staff) {
+    if let Some(resp) = not_admin(&headers, &staff) {
         return Ok(resp);
     }
     // Scoped by account in the store: an admin can't revoke another clinic's key.

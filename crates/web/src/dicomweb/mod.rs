@@ -16,15 +16,19 @@
 //! | `/studies/{study}/series/{series}/instances` | QIDO instances of a series | |
 //! | `/studies/{study}/series/{series}/instances/{instance}` | WADO instance | |
 //! | `…/instances/{instance}/metadata` | WADO metadata | |
+//! | `…/instances/{instance}/frames/{list}` | WADO frames (pixel data as stored) | |
 //! | `…/instances/{instance}/bulkdata/{path}` | bulk data named by a metadata BulkDataURI | |
 //! | `/series`, `/instances` | QIDO across all studies | |
 
 mod attrs;
 mod dataset_json;
+mod frames;
 mod json;
 mod media;
+mod pixel_layout;
 mod qido;
 mod search;
+mod stored;
 mod stow;
 mod wado;
 mod xml;
@@ -50,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/studies/{study}/series/{series}/instances", get(qido::series_instances))
         .route("/studies/{study}/series/{series}/instances/{instance}", get(wado::retrieve_instance))
         .route("/studies/{study}/series/{series}/instances/{instance}/metadata", get(wado::instance_metadata))
+        .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", get(frames::frames))
         .route("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{*path}", get(wado::bulkdata))
         .route("/series", get(qido::all_series))
         .route("/instances", get(qido::all_instances))
@@ -66,26 +71,41 @@ impl Urls {
         Urls(format!("{}/dicomweb", state.config.public_base_url.trim_end_matches('/')))
     }
     pub fn study(&self, study: &str) -> String {
-        format!("{}/studies/{study}", self.0)
+        format!("{}/studies/{}", self.0, seg(study))
     }
     pub fn series(&self, study: &str, series: &str) -> String {
-        format!("{}/studies/{study}/series/{series}", self.0)
+        format!("{}/studies/{}/series/{}", self.0, seg(study), seg(series))
     }
     pub fn instance(&self, study: &str, series: &str, sop: &str) -> String {
-        format!("{}/studies/{study}/series/{series}/instances/{sop}", self.0)
+        format!("{}/studies/{}/series/{}/instances/{}", self.0, seg(study), seg(series), seg(sop))
     }
 }
 
-/// A UID as PS3.5 §9.1 allows: digits and dots, at most 64 characters.
+/// A UID as a path segment. Conformant UIDs pass unchanged; devices do send
+/// others (spaces, hex), which must still make valid URLs.
+fn seg(uid: &str) -> percent_encoding::PercentEncode<'_> {
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'.').remove(b'-').remove(b'_').remove(b'~');
+    percent_encoding::utf8_percent_encode(uid, SEGMENT)
+}
+
+/// A UID as PS3.5 §9.1 defines it: digits and dots, at most 64 characters.
 pub(crate) fn is_uid(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
-/// UIDs taken from the URL path. A malformed one is a client error, not a miss.
+/// What we accept where a UID is expected. Looser than [`is_uid`] because
+/// ingest stores what devices send, and whatever was stored must be
+/// retrievable; wildcards are out so UID matching stays exact.
+pub(crate) fn is_uid_like(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 256 && !s.chars().any(|c| c.is_control() || c == '*' || c == '?')
+}
+
+/// UIDs taken from the URL path.
 pub(crate) fn path_uids<const N: usize>(uids: [&str; N]) -> Result<(), WebError> {
-    match uids.iter().all(|u| is_uid(u)) {
+    match uids.iter().all(|u| is_uid_like(u)) {
         true => Ok(()),
-        false => Err(WebError::BadRequest("the URL holds a malformed UID (digits and dots, at most 64 characters)".into())),
+        false => Err(WebError::BadRequest("the URL holds a malformed UID".into())),
     }
 }
 

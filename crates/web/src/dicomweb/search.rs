@@ -12,7 +12,7 @@ use dicom_dictionary_std::{StandardDataDictionary, tags};
 use studylink_store::DateRange;
 
 use super::dataset_json::parse_tag;
-use super::is_uid;
+use super::is_uid_like;
 use crate::WebError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -190,7 +190,7 @@ fn split_list(value: &str) -> impl Iterator<Item = &str> {
 
 fn uids(label: &str, value: &str) -> Result<Vec<String>, WebError> {
     let list: Vec<String> = split_list(value).map(str::to_string).collect();
-    if list.is_empty() || list.len() > 1000 || !list.iter().all(|u| is_uid(u)) {
+    if list.is_empty() || list.len() > 1000 || !list.iter().all(|u| is_uid_like(u)) {
         return Err(bad(format!("{label} must be a UID or a comma-separated list of up to 1000 UIDs")));
     }
     Ok(list)
@@ -284,7 +284,7 @@ mod tests {
             ("StudyDescription", "x", Level::Study),
             ("Modality", "CT", Level::Study),
             ("SOPInstanceUID", "1.2", Level::Series),
-            ("StudyInstanceUID", "abc", Level::Study),
+            ("StudyInstanceUID", "1.2.*", Level::Study),
             ("StudyDate", "2020", Level::Study),
             ("StudyDate", "20200231", Level::Study),
             ("limit", "0", Level::Study),

@@ -6,8 +6,9 @@
 //! alone the whole body, in memory.
 //!
 //! Status (Table 10.5.3-1): 200 all stored (duplicates count as stored: a resend
-//! is idempotent), 202 some failed, 409 none stored, 400 malformed body, 413 body
-//! over `max_upload_bytes`, 415 unsupported Content-Type. Each failure is in the
+//! is idempotent), 202 some failed, 409 none stored, 503 none stored because our
+//! storage failed (retryable), 400 malformed body, 413 body over
+//! `max_upload_bytes`, 415 unsupported Content-Type, 406 unsupported Accept. Each failure is in the
 //! Failed SOP Sequence with a Failure Reason (Table I.2-2) and its text in Error
 //! Comment (0000,0902), the field C-STORE uses for it (PS3.4 B.2.3, as dcm4chee
 //! does); the texts are also sent as `Warning: 299` headers.
@@ -84,6 +85,8 @@ struct Failure {
     sop_uid: Option<String>,
     code: u16,
     reason: String,
+    /// Our fault (storage, I/O), not the object's: worth retrying.
+    ours: bool,
 }
 
 enum Slot {
@@ -288,15 +291,15 @@ struct Job {
 
 impl Job {
     fn start(&self, part: usize, received: Received, unsupported: Option<String>) -> Slot {
-        let fail = |code, reason: String| {
+        let fail = |code, reason: String, ours| {
             let (sop_class, sop_uid) = uids_from_head(&received.head);
-            Slot::Done(Outcome::Failed(Failure { part, sop_class, sop_uid, code, reason }))
+            Slot::Done(Outcome::Failed(Failure { part, sop_class, sop_uid, code, reason, ours }))
         };
         if let Some(reason) = unsupported {
-            return fail(CANNOT_UNDERSTAND, reason);
+            return fail(CANNOT_UNDERSTAND, reason, false);
         }
         match received.file {
-            Err(e) => fail(failure_code(&e), e.to_string()),
+            Err(e) => fail(failure_code(&e), e.to_string(), !e.is_client_error()),
             Ok(tmp) => {
                 let job = self.clone();
                 Slot::Running(tokio::spawn(async move { job.ingest_part(part, tmp, received.head).await }))
@@ -305,12 +308,12 @@ impl Job {
     }
 
     async fn ingest_part(self, part: usize, tmp: TempObject, head: Vec<u8>) -> Outcome {
-        let fail = |code, reason: String, uids: Option<(String, String)>| {
+        let fail = |code, reason: String, uids: Option<(String, String)>, ours| {
             let (sop_class, sop_uid) = match uids {
                 Some((c, i)) => (Some(c), Some(i)),
                 None => uids_from_head(&head),
             };
-            Outcome::Failed(Failure { part, sop_class, sop_uid, code, reason })
+            Outcome::Failed(Failure { part, sop_class, sop_uid, code, reason, ours })
         };
         if let Some(study) = &self.study {
             // Checked before ingesting so a mismatched instance never lands in the archive.
@@ -322,16 +325,17 @@ impl Job {
                         DOES_NOT_MATCH,
                         "the instance's Study Instance UID differs from the study in the request URL".into(),
                         Some((i.sop_class_uid, i.sop_uid)),
+                        false,
                     );
                 }
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => return fail(failure_code(&e), e.to_string(), None),
-                Err(e) => return fail(OUT_OF_RESOURCES, format!("parse task failed: {e}"), None),
+                Ok(Err(e)) => return fail(failure_code(&e), e.to_string(), None, !e.is_client_error()),
+                Err(e) => return fail(OUT_OF_RESOURCES, format!("parse task failed: {e}"), None, true),
             }
         }
         match self.ingest.ingest_file(self.account, tmp, &self.origin).await {
             Ok(done) => Outcome::Stored(done),
-            Err(e) => fail(failure_code(&e), e.to_string(), None),
+            Err(e) => fail(failure_code(&e), e.to_string(), None, !e.is_client_error()),
         }
     }
 }
@@ -346,6 +350,7 @@ async fn settle(slot: Slot) -> Outcome {
                 sop_uid: None,
                 code: OUT_OF_RESOURCES,
                 reason: format!("ingest task failed: {e}"),
+                ours: true,
             })
         }),
     }
@@ -390,6 +395,9 @@ async fn respond(state: &AppState, principal: &Principal, study: Option<&str>, o
     let status = match (stored.is_empty(), failed.is_empty()) {
         (_, true) => StatusCode::OK,
         (false, false) => StatusCode::ACCEPTED,
+        // Nothing stored because our storage failed: tell the sender to retry
+        // (PS3.18 §8.5 503) rather than that its objects are at fault.
+        (true, false) if failed.iter().all(|f| f.ours) => StatusCode::SERVICE_UNAVAILABLE,
         (true, false) => StatusCode::CONFLICT,
     };
 

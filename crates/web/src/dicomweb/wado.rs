@@ -11,23 +11,25 @@
 //! async workers, a few instances at a time, and streams the JSON array out as
 //! each object is ready.
 
+use std::collections::HashMap;
 use std::io;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
-use dicom_core::{DicomValue, Tag};
+use dicom_core::DicomValue;
 use dicom_dictionary_std::tags;
-use dicom_object::file::ReadPreamble;
-use dicom_object::{InMemDicomObject, OpenFileOptions};
+use dicom_object::InMemDicomObject;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use studylink_store::{BlobStore, InstanceQuery, InstanceRow, Page, SeriesQuery, StudyQuery};
-use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use super::json::Dataset;
 use super::media::parse_accept;
+use super::stored::{self, Blob};
 use super::{Urls, audit, dataset_json, negotiate_json, path_uids};
 use crate::auth::Principal;
 use crate::{AppState, WebError};
@@ -35,12 +37,29 @@ use crate::{AppState, WebError};
 /// Headers read (and blob streams opened) ahead of the one being sent.
 const AHEAD: usize = 4;
 const MAX_INSTANCES: i64 = 1_000_000;
-/// Reading stops before Float Pixel Data (7FE0,0008), which precedes Pixel
-/// Data, so no kind of pixel data is ever loaded.
-const STOP_AT: Tag = Tag(0x7FE0, 0x0008);
 
-#[derive(Clone, Copy, PartialEq)]
-enum Level {
+const AUDIT_WINDOW: Duration = Duration::from_secs(600);
+
+/// Reads audited lately, per process (another node may write its own row:
+/// harmless). Bounded: stale entries are dropped when it grows.
+fn recently_audited(key: String) -> bool {
+    static RECENT: LazyLock<Mutex<HashMap<String, Instant>>> = LazyLock::new(Default::default);
+    let now = Instant::now();
+    let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
+    if recent.len() > 10_000 {
+        recent.retain(|_, at| now.duration_since(*at) < AUDIT_WINDOW);
+    }
+    match recent.get(&key) {
+        Some(at) if now.duration_since(*at) < AUDIT_WINDOW => true,
+        _ => {
+            recent.insert(key, now);
+            false
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(super) enum Level {
     Study,
     Series,
     Instance,
@@ -234,7 +253,7 @@ async fn metadata(state: &AppState, principal: &Principal, level: Level, rows: V
 /// what the index knows, so one bad file doesn't fail a whole study.
 async fn instance_json(blobs: &BlobStore, urls: &Urls, row: &InstanceRow) -> Vec<u8> {
     let bulk_base = format!("{}/bulkdata", urls.instance(&row.study_uid, &row.series_uid, &row.sop_uid));
-    let read = with_header(blobs, &row.blob_key, move |obj| serde_json::to_vec(&dataset_json::dataset(&obj, &bulk_base))).await;
+    let read = with_header(blobs, row, move |obj| serde_json::to_vec(&dataset_json::dataset(&obj, &bulk_base))).await;
     match read {
         Ok(Ok(json)) => json,
         Ok(Err(e)) => fallback(row, &e.to_string()),
@@ -257,28 +276,16 @@ fn fallback(row: &InstanceRow, error: &str) -> Vec<u8> {
     serde_json::to_vec(&ds.into_value()).unwrap_or_else(|_| b"{}".to_vec())
 }
 
-/// Parses a stored file's header (up to the pixel data) on a blocking thread
-/// and hands it to `f` there. Local blobs are opened directly; remote ones are
-/// streamed and the stream dropped once the header is read.
-async fn with_header<T, F>(blobs: &BlobStore, key: &str, f: F) -> anyhow::Result<T>
+/// Reads a stored instance's header (up to the pixel data) on a blocking
+/// thread and hands it to `f` there.
+async fn with_header<T, F>(blobs: &BlobStore, row: &InstanceRow, f: F) -> anyhow::Result<T>
 where
     F: FnOnce(InMemDicomObject) -> T + Send + 'static,
     T: Send + 'static,
 {
-    if let Some(path) = blobs.local_path(key) {
-        return tokio::task::spawn_blocking(move || {
-            let obj = OpenFileOptions::new().read_until(STOP_AT).open_file(&path)?;
-            Ok(f(obj.into_inner()))
-        })
-        .await?;
-    }
-    let stream = blobs.get_stream(key).await?.map_err(io::Error::other);
-    let reader = SyncIoBridge::new(StreamReader::new(stream));
-    tokio::task::spawn_blocking(move || {
-        let obj = OpenFileOptions::new().read_until(STOP_AT).read_preamble(ReadPreamble::Always).from_reader(reader)?;
-        Ok(f(obj.into_inner()))
-    })
-    .await?
+    let blob = Blob::open(blobs, &row.blob_key).await?;
+    let row = row.clone();
+    tokio::task::spawn_blocking(move || Ok(f(stored::read_header(blob.source()?, &row)?))).await?
 }
 
 // ---- bulk data ------------------------------------------------------------
@@ -302,7 +309,7 @@ pub async fn bulkdata(
     }
     let single = negotiate_bulk(&headers)?;
     let row = instance(&state, &principal, &study, &series, &sop).await?;
-    let value = with_header(state.ingest.blobs(), &row.blob_key, move |obj| {
+    let value = with_header(state.ingest.blobs(), &row, move |obj| {
         let path: Vec<&str> = segments.iter().map(String::as_str).collect();
         let e = dataset_json::find(&obj, &path)?;
         match e.value() {
@@ -361,17 +368,34 @@ async fn instances(state: &AppState, principal: &Principal, study: &str, series:
     Ok(rows)
 }
 
-async fn instance(state: &AppState, principal: &Principal, study: &str, series: &str, sop: &str) -> Result<InstanceRow, WebError> {
+pub(super) async fn instance(state: &AppState, principal: &Principal, study: &str, series: &str, sop: &str) -> Result<InstanceRow, WebError> {
     match state.store.instance_by_sop(principal.account_id, sop).await? {
         Some(row) if row.study_uid == study && row.series_uid == series => Ok(row),
         _ => Err(WebError::NotFound),
     }
 }
 
-/// Audits a read of patient data, naming the study, series or instance by row id.
-async fn audit_read(state: &AppState, principal: &Principal, action: &str, level: Level, rows: &[InstanceRow]) {
+/// Audits a read of patient data, naming the study, series or instance by row
+/// id. Repeats of the same read by the same caller within [`AUDIT_WINDOW`] are
+/// not written again: a viewer fetches an instance's frames one request at a
+/// time, and a row per frame would bury the log.
+pub(super) async fn audit_read(state: &AppState, principal: &Principal, action: &str, level: Level, rows: &[InstanceRow]) {
     let Some(first) = rows.first() else { return };
     let account = principal.account_id;
+    let uid = match level {
+        Level::Study => &first.study_uid,
+        Level::Series => &first.series_uid,
+        Level::Instance => &first.sop_uid,
+    };
+    let key = format!(
+        "{:p}|{account}|{}|{}|{action}|{level:?}|{uid}",
+        Arc::as_ptr(&state.0),
+        principal.actor.kind(),
+        principal.actor.id_text(),
+    );
+    if recently_audited(key) {
+        return;
+    }
     let target = match level {
         Level::Instance => Some(("instance", first.id.to_string())),
         Level::Series => {

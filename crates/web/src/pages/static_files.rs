@@ -17,8 +17,10 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
 ];
 
-/// name → (content type, bytes, short content hash).
-static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static [u8], String)>> = LazyLock::new(|| {
+/// content type, bytes, short content hash.
+type Entry = (&'static str, &'static [u8], String);
+
+static INDEX: LazyLock<HashMap<&'static str, Entry>> = LazyLock::new(|| {
     FILES
         .iter()
         .map(|(name, ctype, bytes)| (*name, (*ctype, *bytes, hex::encode(&Sha256::digest(bytes)[..6]))))
