@@ -73,11 +73,12 @@ impl DimseServer {
     /// Accepts associations until `shutdown` fires, then waits for running ones
     /// (up to the grace period) so no acknowledged-but-unstored instance exists.
     pub async fn serve(self, shutdown: CancellationToken) {
+        let DimseServer { listener, cfg, ingest } = self;
         let tracker = TaskTracker::new();
         loop {
             let accepted = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                a = self.listener.accept() => a,
+                a = listener.accept() => a,
             };
             let (socket, peer) = match accepted {
                 Ok(x) => x,
@@ -88,19 +89,22 @@ impl DimseServer {
                 }
             };
             let _ = socket.set_nodelay(true);
-            let cfg = self.cfg.clone();
-            let ingest = self.ingest.clone();
+            let cfg = cfg.clone();
+            let ingest = ingest.clone();
             tracker.spawn(async move {
                 metrics::gauge!("studylink_dimse_associations_active").increment(1.0);
                 handle_connection(socket, peer, cfg, ingest).await;
                 metrics::gauge!("studylink_dimse_associations_active").decrement(1.0);
             });
         }
+        // Close the port now: a device trying to connect during shutdown should
+        // be refused at once (and retry later), not wait in the backlog.
+        drop(listener);
         tracker.close();
         if !tracker.is_empty() {
             tracing::info!(running = tracker.len(), "waiting for DICOM associations to finish");
         }
-        if tokio::time::timeout(self.cfg.shutdown_grace, tracker.wait()).await.is_err() {
+        if tokio::time::timeout(cfg.shutdown_grace, tracker.wait()).await.is_err() {
             tracing::warn!("shutdown grace period over; aborting remaining DICOM associations");
         }
     }

@@ -164,6 +164,11 @@ where
     let mut pending: Option<Tag> = None;
     loop {
         let token = match tokens.next() {
+            None if depth > 0 => {
+                return Err(IngestError::Malformed(
+                    "the file ends inside a sequence or the encapsulated pixel data (truncated?)".into(),
+                ));
+            }
             None => return Ok(()),
             Some(Ok(t)) => t,
             Some(Err(e)) => {

@@ -75,7 +75,7 @@ pub async fn frames(
     if wanted.iter().any(|&n| n > layout.len()) {
         return Err(WebError::NotFound);
     }
-    audit_read(&state, &principal, "dicomweb.frames", Level::Instance, std::slice::from_ref(&row)).await;
+    audit_read(&state, &principal, "dicomweb.frames", Level::Instance, std::slice::from_ref(&row));
 
     let label = if native { EXPLICIT_LE.to_string() } else { ts };
     let boundary = uuid::Uuid::new_v4().simple().to_string();

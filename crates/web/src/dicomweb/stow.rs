@@ -165,15 +165,20 @@ async fn stow(state: AppState, principal: Principal, study: Option<String>, head
         outcomes.push(settle(slot).await);
     }
 
-    if exceeded.load(Ordering::Relaxed) {
-        return Err(WebError::PayloadTooLarge);
-    }
-    if let Some(e) = body_error {
+    let too_large = exceeded.load(Ordering::Relaxed);
+    if too_large || body_error.is_some() {
+        // What was stored before the body broke stays stored (and idempotent
+        // to resend); the audit log still hears of it.
         let stored = outcomes.iter().filter(|o| matches!(o, Outcome::Stored(_))).count();
-        tracing::info!(from = %principal.label, parts, stored, "STOW-RS body could not be read");
-        return Err(WebError::BadRequest(format!(
-            "malformed request body after {parts} part(s) ({stored} stored): {e}"
-        )));
+        tracing::info!(from = %principal.label, parts, stored, "STOW-RS body refused or unreadable");
+        if stored > 0 {
+            audit_stow(&state, &principal, &outcomes).await;
+        }
+        if too_large {
+            return Err(WebError::PayloadTooLarge);
+        }
+        let e = body_error.unwrap_or_default();
+        return Err(WebError::BadRequest(format!("malformed request body after {parts} part(s) ({stored} stored): {e}")));
     }
     if outcomes.is_empty() {
         return Err(WebError::BadRequest("the request holds no instances".into()));
@@ -381,7 +386,25 @@ fn uids_from_head(head: &[u8]) -> (Option<String>, Option<String>) {
     }
 }
 
+/// One audit record per request, with counts only.
+async fn audit_stow(state: &AppState, principal: &Principal, outcomes: &[Outcome]) {
+    let (mut stored, mut duplicates, mut failed, mut bytes) = (0, 0, 0, 0u64);
+    for o in outcomes {
+        match o {
+            Outcome::Stored(i) if i.duplicate => duplicates += 1,
+            Outcome::Stored(i) => {
+                stored += 1;
+                bytes += i.size_bytes;
+            }
+            Outcome::Failed(_) => failed += 1,
+        }
+    }
+    let detail = format!(r#"{{"stored":{stored},"duplicates":{duplicates},"failed":{failed},"bytes":{bytes}}}"#);
+    audit(state, principal, "dicomweb.stow", None, detail).await;
+}
+
 async fn respond(state: &AppState, principal: &Principal, study: Option<&str>, outcomes: Vec<Outcome>, format: Format) -> Response {
+    audit_stow(state, principal, &outcomes).await;
     let urls = Urls::new(state);
     let (mut stored, mut failed) = (Vec::new(), Vec::new());
     for o in outcomes {
@@ -449,14 +472,6 @@ async fn respond(state: &AppState, principal: &Principal, study: Option<&str>, o
         bytes,
         "STOW-RS request"
     );
-    let detail = format!(
-        r#"{{"stored":{},"duplicates":{},"failed":{},"bytes":{}}}"#,
-        stored.len() - duplicates,
-        duplicates,
-        failed.len(),
-        bytes
-    );
-    audit(state, principal, "dicomweb.stow", None, detail).await;
 
     let value = ds.into_value();
     let (content_type, body) = match format {

@@ -26,6 +26,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use studylink_store::{BlobStore, InstanceQuery, InstanceRow, Page, SeriesQuery, StudyQuery};
+use tokio_util::io::ReaderStream;
 
 use super::json::Dataset;
 use super::media::parse_accept;
@@ -147,15 +148,15 @@ async fn retrieve(state: &AppState, principal: &Principal, level: Level, rows: V
             row.transfer_syntax
         )));
     }
-    audit_read(state, principal, "dicomweb.retrieve", level, &rows).await;
+    audit_read(state, principal, "dicomweb.retrieve", level, &rows);
     let blobs = state.ingest.blobs().clone();
     if want.single {
         let row = &rows[0];
-        let body = blobs.get_stream(&row.blob_key).await.map_err(|e| WebError::Internal(e.into()))?;
+        let body = blob_stream(&blobs, &row.blob_key).await.map_err(|e| WebError::Internal(e.into()))?;
         return Ok(Response::builder()
             .header(header::CONTENT_TYPE, format!("application/dicom; transfer-syntax={}", row.transfer_syntax))
             .header(header::CONTENT_LENGTH, row.size_bytes)
-            .body(Body::from_stream(body.map_err(io::Error::other)))
+            .body(Body::from_stream(body))
             .expect("valid response"));
     }
     let boundary = uuid::Uuid::new_v4().simple().to_string();
@@ -178,9 +179,9 @@ async fn part(blobs: BlobStore, row: InstanceRow, boundary: String) -> BoxStream
         "--{boundary}\r\nContent-Type: application/dicom; transfer-syntax={}\r\nContent-Length: {}\r\n\r\n",
         row.transfer_syntax, row.size_bytes
     );
-    match blobs.get_stream(&row.blob_key).await {
+    match blob_stream(&blobs, &row.blob_key).await {
         Ok(body) => stream::once(std::future::ready(Ok(Bytes::from(head))))
-            .chain(body.map_err(io::Error::other))
+            .chain(body)
             .chain(stream::once(std::future::ready(Ok(Bytes::from_static(b"\r\n")))))
             .boxed(),
         Err(e) => {
@@ -188,6 +189,17 @@ async fn part(blobs: BlobStore, row: InstanceRow, boundary: String) -> BoxStream
             stream::once(std::future::ready(Err(io::Error::other(e)))).boxed()
         }
     }
+}
+
+/// A stored file as a byte stream. Local files are read directly in large
+/// chunks (the object store's local reader uses small ones, which costs
+/// throughput); remote blobs come from the store's stream.
+async fn blob_stream(blobs: &BlobStore, key: &str) -> io::Result<BoxStream<'static, io::Result<Bytes>>> {
+    if let Some(path) = blobs.local_path(key) {
+        let file = tokio::fs::File::open(path).await?;
+        return Ok(ReaderStream::with_capacity(file, 256 * 1024).boxed());
+    }
+    Ok(blobs.get_stream(key).await.map_err(io::Error::other)?.map_err(io::Error::other).boxed())
 }
 
 // ---- metadata -------------------------------------------------------------
@@ -224,7 +236,7 @@ pub async fn instance_metadata(
 }
 
 async fn metadata(state: &AppState, principal: &Principal, level: Level, rows: Vec<InstanceRow>, ct: &'static str) -> Result<Response, WebError> {
-    audit_read(state, principal, "dicomweb.metadata", level, &rows).await;
+    audit_read(state, principal, "dicomweb.metadata", level, &rows);
     let blobs = state.ingest.blobs().clone();
     let urls = Urls::new(state);
     let objects = stream::iter(rows)
@@ -320,7 +332,7 @@ pub async fn bulkdata(
     .await
     .map_err(WebError::Internal)?
     .ok_or(WebError::NotFound)?;
-    audit_read(&state, &principal, "dicomweb.bulkdata", Level::Instance, std::slice::from_ref(&row)).await;
+    audit_read(&state, &principal, "dicomweb.bulkdata", Level::Instance, std::slice::from_ref(&row));
 
     if single {
         return Ok(Response::builder()
@@ -379,7 +391,10 @@ pub(super) async fn instance(state: &AppState, principal: &Principal, study: &st
 /// id. Repeats of the same read by the same caller within [`AUDIT_WINDOW`] are
 /// not written again: a viewer fetches an instance's frames one request at a
 /// time, and a row per frame would bury the log.
-pub(super) async fn audit_read(state: &AppState, principal: &Principal, action: &str, level: Level, rows: &[InstanceRow]) {
+///
+/// The record is written by a spawned task so the response doesn't wait on a
+/// commit; a failure is logged either way (see [`audit`]).
+pub(super) fn audit_read(state: &AppState, principal: &Principal, action: &'static str, level: Level, rows: &[InstanceRow]) {
     let Some(first) = rows.first() else { return };
     let account = principal.account_id;
     let uid = match level {
@@ -396,6 +411,12 @@ pub(super) async fn audit_read(state: &AppState, principal: &Principal, action: 
     if recently_audited(key) {
         return;
     }
+    let (state, principal, first, count) = (state.clone(), principal.clone(), first.clone(), rows.len());
+    tokio::spawn(async move { write_read_audit(&state, &principal, action, level, &first, count).await });
+}
+
+async fn write_read_audit(state: &AppState, principal: &Principal, action: &str, level: Level, first: &InstanceRow, count: usize) {
+    let account = principal.account_id;
     let target = match level {
         Level::Instance => Some(("instance", first.id.to_string())),
         Level::Series => {
@@ -412,5 +433,5 @@ pub(super) async fn audit_read(state: &AppState, principal: &Principal, action: 
             state.store.query_studies(account, &q).await.ok().and_then(|r| r.into_iter().next()).map(|r| ("study", r.id.to_string()))
         }
     };
-    audit(state, principal, action, target, format!(r#"{{"instances":{}}}"#, rows.len())).await;
+    audit(state, principal, action, target, format!(r#"{{"instances":{count}}}"#)).await;
 }
