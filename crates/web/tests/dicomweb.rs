@@ -256,7 +256,15 @@ async fn stow_qido_wado_round_trip() {
 
     // Stores and reads are audited (a repeated read once), with no patient data.
     assert_eq!(c.get(&path, "*/*").await.status(), StatusCode::OK);
-    let events = app.store.audit_events(Some(app.account), 100).await.unwrap();
+    // Read audits are written in the background; give them a moment.
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = app.store.audit_events(Some(app.account), 100).await.unwrap();
+        if events.len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let count = |action: &str| events.iter().filter(|e| e.event.action == action).count();
     assert_eq!(count("dicomweb.stow"), 1);
     assert_eq!(count("dicomweb.retrieve"), 1);
