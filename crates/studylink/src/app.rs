@@ -89,6 +89,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
         max_upload_bytes: cfg.http.max_upload_mb * 1024 * 1024,
         login_max_failures: cfg.http.login_max_failures,
         login_window_minutes: cfg.http.login_window_minutes,
+        trusted_proxies: cfg.http.trusted_proxies.clone(),
     };
     let state = AppState(Arc::new(StateInner {
         store: core.store.clone(),
@@ -135,6 +136,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_watcher(shutdown.clone()));
     let dimse_task = tokio::spawn(dimse.serve(shutdown.clone()));
+    tokio::spawn(maintenance(core.store.clone(), shutdown.clone()));
     let app = studylink_web::router(state);
     let http_shutdown = shutdown.clone();
     axum::serve(http, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -144,6 +146,22 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let _ = dimse_task.await;
     tracing::info!("StudyLink stopped");
     Ok(())
+}
+
+/// Hourly housekeeping. Any node may run it; the statements are idempotent.
+async fn maintenance(store: Arc<dyn Store>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        match store.delete_expired_sessions(studylink_model::now_millis()).await {
+            Ok(n) if n > 0 => tracing::info!(sessions = n, "expired staff sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+        }
+    }
 }
 
 async fn signal_watcher(token: CancellationToken) {

@@ -34,6 +34,8 @@ pub struct HttpConfig {
     pub max_upload_mb: u64,
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    /// Proxies whose X-Forwarded-For header names the real client (for login rate limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,6 +102,7 @@ impl Default for Config {
                 max_upload_mb: 4096,
                 login_max_failures: 5,
                 login_window_minutes: 15,
+                trusted_proxies: vec![],
             },
             dicom: DicomConfig {
                 listen: "0.0.0.0:11112".parse().unwrap(),

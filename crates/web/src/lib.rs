@@ -33,6 +33,8 @@ pub struct WebConfig {
     /// Failed logins allowed per email and per client address within the window.
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    /// Load balancers / reverse proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -44,6 +46,7 @@ impl Default for WebConfig {
             max_upload_bytes: 4 * 1024 * 1024 * 1024,
             login_max_failures: 5,
             login_window_minutes: 15,
+            trusted_proxies: Vec::new(),
         }
     }
 }

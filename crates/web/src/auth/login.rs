@@ -43,11 +43,41 @@ pub fn plausible_email(email: &str) -> bool {
 /// trusted proxies). `unknown` when the server runs without connect info.
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip().to_string());
-        Ok(ClientIp(ip.unwrap_or_else(|| "unknown".into())))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip());
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let ip = client_ip(peer, forwarded, &state.config.trusted_proxies);
+        Ok(ClientIp(ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())))
+    }
+}
+
+/// The address to rate-limit. Behind trusted proxies (load balancers) every
+/// request comes from a proxy, so the client is the right-most address in
+/// X-Forwarded-For that is not itself a trusted proxy; the header is ignored
+/// otherwise, since anyone can send it.
+fn client_ip(peer: Option<std::net::IpAddr>, forwarded: Option<&str>, trusted: &[std::net::IpAddr]) -> Option<std::net::IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let hops = forwarded.unwrap_or("").split(',').filter_map(|h| h.trim().parse::<std::net::IpAddr>().ok());
+    Some(hops.rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer))
+}
+
+#[cfg(test)]
+mod client_ip_tests {
+    use super::client_ip;
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let lb: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let client: std::net::IpAddr = "203.0.113.9".parse().unwrap();
+        let spoof = Some("1.2.3.4, 203.0.113.9");
+        assert_eq!(client_ip(Some(lb), spoof, &[lb]), Some(client));
+        assert_eq!(client_ip(Some(client), Some("1.2.3.4"), &[lb]), Some(client), "untrusted peers can't pick their address");
+        assert_eq!(client_ip(Some(lb), None, &[lb]), Some(lb));
     }
 }
 
