@@ -1,5 +1,5 @@
-//! QIDO-RS result attributes from index rows (PS3.18 §10.6.3.3, Tables
-//! 10.6.3-3 to 10.6.3-5). A level's attributes are written after those of the
+//! QIDO-RS result attributes from index rows (PS3.18 §10.6.3, the
+//! default attributes of each level). A level's attributes are written after those of the
 //! levels above it, so Retrieve URL ends up naming the most specific resource.
 
 use dicom_dictionary_std::tags;

@@ -2,15 +2,16 @@
 //! WADO-RS metadata.
 //!
 //! Written here rather than with `dicom-json` because that crate writes IS/DS
-//! as JSON strings (F.2.3 wants numbers), panics on some value/VR mismatches
+//! as JSON strings (Annex F wants numbers), panics on some value/VR mismatches
 //! that malformed files produce, and has no notion of bulk data. Every element
 //! here serialises to *something*: a value that can't be read as its VR falls
 //! back to strings instead of failing the whole response.
 //!
 //! Bulk data: binary values (OB, OD, OF, OL, OV, OW, UN) over [`BULK_THRESHOLD`]
-//! bytes become a `BulkDataURI` (F.2.6) served by the bulkdata route. Pixel Data
-//! is never read for metadata (the header is read up to it), so it doesn't
-//! appear; clients fetch pixels with the instance retrieve.
+//! bytes become a `BulkDataURI` served by the bulkdata route. Pixel Data
+//! (and Float / Double Float Pixel Data) is never read for metadata (the
+//! header is read up to it), so it doesn't appear; clients fetch pixels with
+//! the frames or instance retrieve.
 
 use base64::Engine;
 use dicom_core::header::Header;
@@ -160,7 +161,7 @@ fn numbers(v: &PrimitiveValue) -> Vec<Value> {
     }
 }
 
-/// Integers beyond ±2^53 lose precision as JSON numbers; F.2.3 allows strings for them.
+/// Integers beyond ±2^53 lose precision as JSON numbers; Annex F allows strings for them.
 fn int(x: i128) -> Value {
     if x.abs() <= 1 << 53 { Value::Number((x as i64).into()) } else { Value::String(x.to_string()) }
 }

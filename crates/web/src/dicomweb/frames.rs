@@ -1,4 +1,4 @@
-//! WADO-RS frames (PS3.18 §10.4.1.1.3, Frame List resource): the pixel data of
+//! WADO-RS frames (PS3.18 §10.4, the Frame List resource): the pixel data of
 //! chosen frames, as stored. This is what web viewers (OHIF, via
 //! `…/frames/1`) use to display images.
 //!

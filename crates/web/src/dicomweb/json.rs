@@ -4,7 +4,7 @@
 use dicom_core::Tag;
 use serde_json::{Map, Value, json};
 
-/// `"GGGGEEEE"`, the key of an attribute in the JSON model (F.2.1.1).
+/// `"GGGGEEEE"`, the key of an attribute in the JSON model (PS3.18 Annex F).
 pub fn tag_key(tag: Tag) -> String {
     format!("{:04X}{:04X}", tag.0, tag.1)
 }
@@ -14,7 +14,7 @@ fn single_valued(vr: &str) -> bool {
     matches!(vr, "LT" | "ST" | "UT" | "UR")
 }
 
-/// A Person Name value (F.2.2): the `=`-separated component groups become
+/// A Person Name value: the `=`-separated component groups become
 /// `Alphabetic`, `Ideographic` and `Phonetic`; empty groups are left out.
 pub fn person_name(pn: &str) -> Value {
     let mut obj = Map::new();
@@ -28,7 +28,7 @@ pub fn person_name(pn: &str) -> Value {
 }
 
 /// A data set under construction. Keys are sorted (serde_json's map is a
-/// BTreeMap), which for `GGGGEEEE` keys is ascending tag order, as F.2.1 asks.
+/// BTreeMap), which for `GGGGEEEE` keys is ascending tag order, as Annex F asks.
 #[derive(Default)]
 pub struct Dataset(Map<String, Value>);
 
@@ -65,7 +65,7 @@ impl Dataset {
         self.put(tag, "PN", values)
     }
 
-    /// IS, US, UL …: numbers in JSON (F.2.3).
+    /// IS, US, UL …: numbers in JSON.
     pub fn int(&mut self, tag: Tag, vr: &str, value: Option<i64>) -> &mut Self {
         self.put(tag, vr, value.map(|v| vec![json!(v)]).unwrap_or_default())
     }
@@ -89,7 +89,7 @@ impl Dataset {
     }
 }
 
-/// Empty values inside a multi-valued attribute are `null` (F.2.5).
+/// Empty values inside a multi-valued attribute are `null`.
 fn str_or_null(s: &str) -> Value {
     if s.is_empty() { Value::Null } else { Value::String(s.into()) }
 }

@@ -131,7 +131,7 @@ pub(crate) fn json_response(status: StatusCode, content_type: &'static str, body
     resp
 }
 
-/// `Warning: 299 studylink "…"` headers (RFC 7234 §5.5, PS3.18 §8.3.5.1).
+/// `Warning: 299 studylink "…"` headers (RFC 7234 §5.5; PS3.18 uses code 299).
 /// The text is reduced to printable ASCII so it is always a valid header.
 pub(crate) fn add_warnings(headers: &mut HeaderMap, warnings: &[String]) {
     for w in warnings.iter().take(20) {

@@ -4,12 +4,12 @@
 //! `ModalitiesInStudy=CT,MR`) become one store query per alternative, merged
 //! in order without duplicates and paged across the merge. Series and instance
 //! searches across studies that filter on study attributes (PatientName …)
-//! first resolve the matching studies, as relational queries do (§10.6.1.2.2).
+//! first resolve the matching studies, as relational queries do.
 //!
 //! Results: 200 with a JSON array, `[]` when nothing matches (chosen over 204 so
 //! clients can always parse the body). Without an explicit `limit`, searches
 //! across studies return at most [`DEFAULT_LIMIT`] results and say so with a
-//! `Warning: 299` header when more exist (§8.3.4.4); searches inside one study
+//! `Warning: 299` header when more exist; searches inside one study
 //! return everything (viewers ask for a study's instances without a limit).
 
 use std::collections::{HashMap, HashSet};
@@ -170,7 +170,7 @@ impl Searcher<'_> {
 
     /// Instances, with the attributes of their series when searching a whole
     /// study or more, and of their study when searching across studies
-    /// (PS3.18 Table 10.6.3-5's notes on each search's resource).
+    /// (PS3.18 §10.6.3).
     async fn instances(&self, limit: i64, with_study: bool, with_series: bool) -> Result<(Vec<Value>, bool), WebError> {
         let scope = self.study_scope().await?;
         let (rows, more) = self.find_instances(&scope, self.s.offset, limit).await?;

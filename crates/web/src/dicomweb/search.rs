@@ -1,4 +1,4 @@
-//! QIDO-RS query parameters (PS3.18 §8.3.4, §10.6.1.2): what the client asked
+//! QIDO-RS query parameters (PS3.18 §10.6.1): what the client asked
 //! for, validated. Keys may be keywords (`PatientName`) or tags (`00100010`).
 //! Anything we can't match exactly is refused with 400 rather than ignored:
 //! silently dropping a filter would hand back other patients' studies.

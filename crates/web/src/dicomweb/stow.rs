@@ -419,7 +419,7 @@ async fn respond(state: &AppState, principal: &Principal, study: Option<&str>, o
         (_, true) => StatusCode::OK,
         (false, false) => StatusCode::ACCEPTED,
         // Nothing stored because our storage failed: tell the sender to retry
-        // (PS3.18 §8.5 503) rather than that its objects are at fault.
+        // (503) rather than that its objects are at fault.
         (true, false) if failed.iter().all(|f| f.ours) => StatusCode::SERVICE_UNAVAILABLE,
         (true, false) => StatusCode::CONFLICT,
     };

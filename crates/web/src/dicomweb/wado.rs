@@ -4,8 +4,8 @@
 //! a `multipart/related; type="application/dicom"` body (a study may be GBs).
 //! There is no transcoding: an Accept naming a transfer syntax other than the
 //! stored one gets 406. Deviation, for interoperability: an Accept without a
-//! `transfer-syntax` parameter gets the stored syntax too (§8.7.3.5.2 would make
-//! that Explicit VR Little Endian, which most clients don't actually expect).
+//! `transfer-syntax` parameter gets the stored syntax too (PS3.18 §8.7.3 makes
+//! the default Explicit VR Little Endian, which most clients don't expect).
 //!
 //! Metadata reads each header up to the pixel data (never the pixels) off the
 //! async workers, a few instances at a time, and streams the JSON array out as
@@ -303,7 +303,7 @@ where
 // ---- bulk data ------------------------------------------------------------
 
 /// The value a metadata `BulkDataURI` points at, as
-/// `multipart/related; type="application/octet-stream"` (§8.7.3.3.1), or bare
+/// `multipart/related; type="application/octet-stream"`, or bare
 /// `application/octet-stream` when that is what the client asks for.
 pub async fn bulkdata(
     State(state): State<AppState>,
