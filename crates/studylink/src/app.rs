@@ -139,6 +139,11 @@ pub async fn serve(cfg: Config) -> Result<()> {
     tokio::spawn(maintenance(core.store.clone(), shutdown.clone()));
     let app = studylink_web::router(state);
     let http_shutdown = shutdown.clone();
+    // Without TCP_NODELAY every streamed response stalls ~40 ms on Nagle + delayed ACK.
+    use axum::serve::ListenerExt;
+    let http = http.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(http, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move { http_shutdown.cancelled().await })
         .await

@@ -51,6 +51,10 @@ pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
     }));
     let app = studylink_web::router(state);
     tokio::spawn(async move {
+        use axum::serve::ListenerExt;
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .await
             .unwrap();
