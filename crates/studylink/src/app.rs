@@ -81,7 +81,15 @@ pub async fn serve(cfg: Config) -> Result<()> {
         .install_recorder()
         .context("cannot install the metrics recorder")?;
     let core = open_core(&cfg).await?;
-    let base = cfg.public_base_url();
+    let http = tokio::net::TcpListener::bind(cfg.http.listen)
+        .await
+        .with_context(|| format!("cannot listen for HTTP on {}", cfg.http.listen))?;
+    // Without a configured public URL, links use the address actually bound
+    // (which matters with `--http 127.0.0.1:0`).
+    let base = match &cfg.http.public_base_url {
+        Some(u) if !u.is_empty() => cfg.public_base_url(),
+        _ => format!("http://{}", http.local_addr()?),
+    };
     let web_cfg = WebConfig {
         public_base_url: base.clone(),
         secure_cookies: cfg.http.secure_cookies.unwrap_or(base.starts_with("https://")),
@@ -98,9 +106,6 @@ pub async fn serve(cfg: Config) -> Result<()> {
         default_account: core.account,
         metrics: Some(metrics),
     }));
-    let http = tokio::net::TcpListener::bind(cfg.http.listen)
-        .await
-        .with_context(|| format!("cannot listen for HTTP on {}", cfg.http.listen))?;
     let dimse = DimseServer::bind(
         DimseConfig {
             bind: cfg.dicom.listen,
