@@ -431,3 +431,24 @@ async fn html_pages_carry_security_headers() {
     let missing = client().get(format!("{}/static/nope.js", app.base)).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn one_persons_typos_do_not_lock_out_the_front_desk_but_spraying_is_stopped() {
+    let app = spawn_app().await;
+    add_user(&app, "ana@clinic.example", Role::Staff).await;
+    add_user(&app, "luis@clinic.example", Role::Staff).await;
+    let c = client();
+    for _ in 0..5 {
+        post_login(&app, &c, "ana@clinic.example", "typo typo typo", "/").await;
+    }
+    // Same address (everyone here is 127.0.0.1), another account: still fine.
+    let resp = post_login(&app, &c, "luis@clinic.example", PASSWORD, "/").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "a colleague's typos locked Luis out");
+    // Guessing across many accounts from one address hits the address limit.
+    let sprayer = client();
+    for i in 0..20 {
+        post_login(&app, &sprayer, &format!("guess{i}@clinic.example"), "password123456", "/").await;
+    }
+    let resp = post_login(&app, &sprayer, "luis@clinic.example", PASSWORD, "/").await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+}

@@ -46,7 +46,7 @@ setup-title = Set up StudyLink
 setup-intro = Create the first administrator account. You can add the rest of the staff afterwards.
 setup-submit = Create administrator and sign in
 setup-invalid-title = This setup link no longer works
-setup-invalid-body = It was already used, or it expired after 24 hours. Restart the StudyLink server to get a new link, or create an administrator on the server with: studylink user add EMAIL --admin
+setup-invalid-body = It was already used, or it expired after 24 hours. If StudyLink has no users yet, restarting the server prints a new link; otherwise ask an administrator to add you, or run on the server: studylink user add EMAIL --admin
 
 ## Studies (home)
 home-upload = Upload studies

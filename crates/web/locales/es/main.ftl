@@ -46,7 +46,7 @@ setup-title = Configurar StudyLink
 setup-intro = Cree la cuenta del primer administrador. Después podrá añadir al resto del personal.
 setup-submit = Crear administrador y entrar
 setup-invalid-title = Este enlace de configuración ya no funciona
-setup-invalid-body = Ya se usó o caducó a las 24 horas. Reinicie el servidor de StudyLink para obtener un enlace nuevo, o cree un administrador en el servidor con: studylink user add CORREO --admin
+setup-invalid-body = Ya se usó o caducó a las 24 horas. Si StudyLink aún no tiene usuarios, al reiniciar el servidor se muestra un enlace nuevo; si no, pida a un administrador que le dé de alta o ejecute en el servidor: studylink user add CORREO --admin
 
 ## Estudios (inicio)
 home-upload = Subir estudios

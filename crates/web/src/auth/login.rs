@@ -43,6 +43,9 @@ pub fn plausible_email(email: &str) -> bool {
 /// trusted proxies). `unknown` when the server runs without connect info.
 pub struct ClientIp(pub String);
 
+/// The per-address limit is this many times the per-email one.
+pub const IP_LIMIT_FACTOR: i64 = 4;
+
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Infallible;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
@@ -156,8 +159,12 @@ pub async fn login(
     let cfg = &state.config;
     let keys = [format!("email:{email}"), format!("ip:{ip}")];
     let since = now_millis() - cfg.login_window_minutes * 60_000;
-    for key in &keys {
-        if state.store.count_login_failures(key, since).await? >= cfg.login_max_failures {
+    // A clinic's staff usually share one public address, so the address limit is
+    // looser than the per-account one: one person's typos must not lock out
+    // the whole front desk, while password spraying from one address still stops.
+    let limits = [cfg.login_max_failures, cfg.login_max_failures * IP_LIMIT_FACTOR];
+    for (key, limit) in keys.iter().zip(limits) {
+        if state.store.count_login_failures(key, since).await? >= limit {
             tracing::warn!(limit_key = key.split(':').next().unwrap_or(""), "login rate limited");
             let msg = crate::pages::i18n::t_args(
                 lang,
