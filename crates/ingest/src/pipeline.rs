@@ -179,16 +179,15 @@ impl Ingestor {
     async fn ingest_inner(&self, account: AccountId, tmp: TempObject, origin: &Origin) -> Result<Ingested, IngestError> {
         let size = tmp.written;
         let contact_tags = self.inner.cfg.contact_tags.clone();
-        // Parsing and fsync are blocking work; keep them off the async workers.
+        // Parsing is blocking work; keep it off the async workers. Durability of
+        // the bytes is `BlobStore::put_file`'s job (fsync of file and directory
+        // locally, a completed upload on S3), so no fsync here.
         let (tmp, parsed) = tokio::task::spawn_blocking(move || {
             let parsed = parse_file(tmp.path(), &contact_tags);
-            if parsed.is_ok() {
-                tmp.file.as_file().sync_data()?;
-            }
-            Ok::<_, std::io::Error>((tmp, parsed))
+            (tmp, parsed)
         })
         .await
-        .map_err(|e| IngestError::Storage(format!("ingest task failed: {e}")))??;
+        .map_err(|e| IngestError::Storage(format!("ingest task failed: {e}")))?;
         let parsed = parsed?;
         let meta = parsed.meta;
         if let Some(expected) = &origin.expected_sop_uid
