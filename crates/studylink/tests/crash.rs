@@ -78,18 +78,8 @@ async fn sigkill_during_a_burst_loses_no_acknowledged_instance() {
 
     let server = Server::start(&data);
     let http = reqwest::Client::new();
-    let list: serde_json::Value = http
-        .get(format!("{}/dicomweb/instances?limit=10000", server.base()))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = common::instance_list(&server.base(), &key).await;
     let stored: std::collections::HashSet<String> = list
-        .as_array()
-        .unwrap()
         .iter()
         .map(|o| o["00080018"]["Value"][0].as_str().unwrap().to_string())
         .collect();

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use common::scu::Scu;
-use common::{api_key, corpus, dataset_offset, dcmtk, multipart_parts, Server};
+use common::{api_key, corpus, dataset_offset, dcmtk, instance_list, multipart_parts, Server};
 use dicom_dictionary_std::tags;
 
 /// Every corpus file outside `invalid_and_edge/`, with its SOP Instance UID as
@@ -36,18 +36,6 @@ fn valid_corpus() -> Vec<(PathBuf, String, String, String)> {
     }
     assert!(out.len() > 90, "corpus looks incomplete: {} files", out.len());
     out
-}
-
-async fn instance_list(base: &str, key: &str) -> Vec<serde_json::Value> {
-    reqwest::Client::new()
-        .get(format!("{base}/dicomweb/instances?limit=10000"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json::<Vec<serde_json::Value>>()
-        .await
-        .unwrap()
 }
 
 fn uid(o: &serde_json::Value, tag: &str) -> String {

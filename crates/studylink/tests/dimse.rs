@@ -104,15 +104,7 @@ async fn several_associations_at_once() {
     for t in threads {
         t.join().unwrap();
     }
-    let list: Vec<serde_json::Value> = reqwest::Client::new()
-        .get(format!("{}/dicomweb/instances?limit=1000", server.base()))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = common::instance_list(&server.base(), &key).await;
     assert_eq!(list.len(), 100);
 
     let health = reqwest::get(format!("{}/healthz", server.base())).await.unwrap();

@@ -171,3 +171,16 @@ pub fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<Vec<u8>> {
     }
     parts
 }
+
+/// Every stored instance, as QIDO-RS lists them (DICOM JSON objects).
+pub async fn instance_list(base: &str, key: &str) -> Vec<serde_json::Value> {
+    reqwest::Client::new()
+        .get(format!("{base}/dicomweb/instances?limit=10000"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json::<Vec<serde_json::Value>>()
+        .await
+        .unwrap()
+}
