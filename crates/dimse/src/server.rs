@@ -286,7 +286,7 @@ impl Association {
 
     /// Opens the spool file and writes the Part 10 header the device didn't send.
     fn start_file(&self, cmd: &Command, ts: &str) -> Result<TempObject, IngestError> {
-        let mut tmp = self.ingest.new_temp()?;
+        let mut tmp = self.ingest.new_temp_for(self.cfg.account)?;
         let meta = FileMetaTableBuilder::new()
             .media_storage_sop_class_uid(cmd.sop_class_uid.as_str())
             .media_storage_sop_instance_uid(cmd.sop_instance_uid.as_str())

@@ -12,8 +12,10 @@ mod contacts;
 mod error;
 mod parse;
 mod pipeline;
+mod spool;
 
 pub use contacts::{extract_contacts, DEFAULT_CONTACT_TAGS};
 pub use error::IngestError;
 pub use parse::{parse_file, ParsedFile};
-pub use pipeline::{IngestConfig, Ingested, Ingestor, Origin, TempObject};
+pub use pipeline::{IngestConfig, Ingested, Ingestor, Origin};
+pub use spool::TempObject;

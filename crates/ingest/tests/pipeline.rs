@@ -100,3 +100,52 @@ async fn contacts_entered_on_the_device_are_indexed() {
     let values: Vec<_> = contacts.iter().map(|c| (c.kind.as_str(), c.value.as_str(), c.source_tag.as_str())).collect();
     assert_eq!(values, vec![("phone", "612 345 678", "00102154"), ("email", "ana.garcia@example.org", "00104000")]);
 }
+
+#[tokio::test]
+async fn reserved_blob_files_keep_accepted_objects_only() {
+    let (dir, ingest) = setup(64 << 20).await;
+    let account = ingest.store().default_account().await.unwrap().id;
+    let bytes = std::fs::read(corpus().join("ct/ct_small_evrle_signed16.dcm")).unwrap();
+
+    // The C-STORE door receives straight into a file already in the blob store.
+    let mut tmp = ingest.new_temp_for(account).unwrap();
+    let first_path = tmp.path().to_path_buf();
+    assert!(first_path.starts_with(dir.path().join("blobs")), "reserved files live in the blob store");
+    tmp.write_all(&bytes).unwrap();
+    let stored = ingest.ingest_file(account, tmp, &origin()).await.unwrap();
+    assert!(!stored.duplicate);
+    let rows = ingest
+        .store()
+        .query_instances(account, &InstanceQuery { sop_uid: Some(stored.sop_uid.clone()), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(ingest.blobs().local_path(&rows[0].blob_key).unwrap(), first_path, "indexed where it was received");
+    assert_eq!(std::fs::read(&first_path).unwrap(), bytes);
+
+    // Refused, and resent: the reserved file goes away, the stored one stays.
+    let mut bad = ingest.new_temp_for(account).unwrap();
+    let bad_path = bad.path().to_path_buf();
+    bad.write_all(b"not a DICOM file at all").unwrap();
+    assert!(ingest.ingest_file(account, bad, &origin()).await.unwrap_err().is_client_error());
+    assert!(!bad_path.exists(), "a refused object leaves no file");
+    let mut again = ingest.new_temp_for(account).unwrap();
+    let again_path = again.path().to_path_buf();
+    again.write_all(&bytes).unwrap();
+    assert!(ingest.ingest_file(account, again, &origin()).await.unwrap().duplicate);
+    assert!(!again_path.exists(), "a resend leaves no second copy");
+
+    // Dropped mid-receive (association aborted): nothing left either.
+    let mut partial = ingest.new_temp_for(account).unwrap();
+    let partial_path = partial.path().to_path_buf();
+    partial.write_all(&bytes[..100]).unwrap();
+    drop(partial);
+    assert!(!partial_path.exists());
+
+    let non_empty = walkdir::WalkDir::new(dir.path().join("blobs"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.metadata().unwrap().len() > 0)
+        .count();
+    assert_eq!(non_empty, 1);
+    assert_eq!(ingest.store().count_instances(account).await.unwrap(), 1);
+}

@@ -15,8 +15,10 @@ pub use blob::{BlobConfig, BlobStore};
 pub use error::{StoreError, StoreResult};
 pub use query::{
     DateRange, InstanceQuery, InstanceRow, Page, SeriesQuery, SeriesRow, StudyQuery, StudyRow,
+    StudySearch, StudySearchPage,
 };
-pub use sql::{PgStore, SqliteStore, connect};
+pub use sql::search_terms;
+pub use sql::{BlockingIndex, PgStore, SqliteStore, connect};
 
 use async_trait::async_trait;
 use studylink_model::*;
@@ -55,6 +57,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Round-trips a trivial query; used by /healthz.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// A synchronous path for the ingest pipeline's index writes, where the
+    /// backend has one that is faster than the async methods (SQLite files).
+    fn blocking_index(&self) -> Option<std::sync::Arc<dyn BlockingIndex>> {
+        None
+    }
 
     // --- accounts -------------------------------------------------------
     /// The account that single-clinic installs use; created on first call.
@@ -138,6 +146,21 @@ pub trait Store: Send + Sync + 'static {
         study_uid: &str,
     ) -> StoreResult<Vec<Contact>>;
     async fn count_instances(&self, account: AccountId) -> StoreResult<i64>;
+    /// The Studies screen: one page of matching studies and the total count.
+    async fn search_studies(
+        &self,
+        account: AccountId,
+        q: &StudySearch,
+    ) -> StoreResult<StudySearchPage>;
+    /// Up to `per_study` instances of each study to show as thumbnails: images
+    /// before non-images, the first instance of each series before second ones.
+    /// Grouped by study, in that preference order.
+    async fn study_previews(
+        &self,
+        account: AccountId,
+        study_uids: &[String],
+        per_study: i64,
+    ) -> StoreResult<Vec<InstanceRow>>;
     /// Every blob key the index refers to (for the orphan sweep and consistency checks).
     async fn all_blob_keys(&self) -> StoreResult<Vec<String>>;
 

@@ -106,3 +106,24 @@ pub struct InstanceRow {
     pub blob_key: String,
     pub received_at: Millis,
 }
+
+/// The Studies screen's search. `text` holds words matched against the
+/// patient's name (any order, each word a prefix of a name part, case and
+/// accents ignored), the patient ID and the accession number (also by prefix,
+/// split into parts at `-`, `.`, `/` …); every word must match. The filters
+/// narrow further. Newest first, like [`StudyQuery`].
+#[derive(Debug, Clone, Default)]
+pub struct StudySearch {
+    pub text: Option<String>,
+    pub date: Option<DateRange>,
+    /// Studies having at least one series of this modality.
+    pub modality: Option<String>,
+    pub page: Page,
+}
+
+/// One page of a [`StudySearch`] and how many studies match in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StudySearchPage {
+    pub rows: Vec<StudyRow>,
+    pub total: i64,
+}

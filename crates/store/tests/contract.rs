@@ -13,6 +13,8 @@ mod auth;
 mod index;
 #[path = "contract/query.rs"]
 mod query;
+#[path = "contract/search.rs"]
+mod search;
 #[path = "contract/support.rs"]
 mod support;
 
@@ -44,6 +46,8 @@ async fn contract(store: Arc<dyn Store>, raw: Raw) {
     let query_account = query::studies(&*store).await;
     query::series_and_instances(&*store, query_account).await;
     index::blob_keys_and_counts(&*store).await;
+    search::studies(&*store).await;
+    search::previews(&*store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -54,6 +58,15 @@ async fn sqlite() {
     let store = connect(&url).await.unwrap();
     assert_eq!(store.backend(), "sqlite");
     contract(store, Raw::Sqlite(url)).await;
+
+    // Again on a fresh database, writing instances the way the ingest pipeline
+    // does on SQLite files: both paths must leave the same rows.
+    let url = format!("sqlite://{}/blocking.db", dir.path().display());
+    let store = connect(&url).await.unwrap();
+    assert!(store.blocking_index().is_some(), "SQLite files have the synchronous ingest path");
+    support::VIA_BLOCKING_INDEX.store(true, std::sync::atomic::Ordering::SeqCst);
+    contract(store, Raw::Sqlite(url)).await;
+    support::VIA_BLOCKING_INDEX.store(false, std::sync::atomic::Ordering::SeqCst);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -18,7 +18,7 @@ pub(super) struct Sql {
 }
 
 impl Sql {
-    fn new(text: &str) -> Self {
+    pub(super) fn new(text: &str) -> Self {
         Sql {
             text: text.to_owned(),
             args: Vec::new(),
@@ -26,22 +26,22 @@ impl Sql {
     }
 
     /// Binds `arg` and returns its placeholder.
-    fn arg(&mut self, arg: Arg) -> String {
+    pub(super) fn arg(&mut self, arg: Arg) -> String {
         self.args.push(arg);
         format!("${}", self.args.len())
     }
 
-    fn push(&mut self, text: &str) {
+    pub(super) fn push(&mut self, text: &str) {
         self.text.push_str(text);
     }
 
-    fn and_eq(&mut self, col: &str, value: i64) {
+    pub(super) fn and_eq(&mut self, col: &str, value: i64) {
         let p = self.arg(Arg::Int(value));
         self.push(&format!(" AND {col} = {p}"));
     }
 
     /// DICOM "list of UID matching": `a,b,c` matches any of the listed UIDs.
-    fn and_uid_list(&mut self, col: &str, value: Option<&str>) {
+    pub(super) fn and_uid_list(&mut self, col: &str, value: Option<&str>) {
         let Some(value) = value else { return };
         let uids: Vec<&str> = value
             .split(['\\', ','])
@@ -86,7 +86,7 @@ impl Sql {
         }
     }
 
-    fn and_cmp(&mut self, col: &str, op: &str, value: Option<&str>) {
+    pub(super) fn and_cmp(&mut self, col: &str, op: &str, value: Option<&str>) {
         match value.map(str::trim) {
             Some(v) if !v.is_empty() => {
                 let p = self.arg(Arg::Text(v.to_owned()));
@@ -96,7 +96,7 @@ impl Sql {
         }
     }
 
-    fn limit(&mut self, page: Page) {
+    pub(super) fn limit(&mut self, page: Page) {
         let limit = page.limit.clamp(1, 10_000);
         let offset = page.offset.max(0);
         let l = self.arg(Arg::Int(limit));
@@ -130,7 +130,7 @@ pub(super) fn like_pattern(dicom: &str) -> String {
 
 /// Newest first; NULL dates last. Spelled out in full because the backends'
 /// default NULL placement differs.
-const STUDY_ORDER: &str = "ORDER BY s.study_date DESC NULLS LAST, s.study_time DESC NULLS LAST, \
+pub(super) const STUDY_ORDER: &str = "ORDER BY s.study_date DESC NULLS LAST, s.study_time DESC NULLS LAST, \
      s.received_at DESC, s.id DESC";
 
 pub(super) fn studies(account: AccountId, q: &StudyQuery) -> Sql {
@@ -165,21 +165,22 @@ pub(super) fn studies(account: AccountId, q: &StudyQuery) -> Sql {
     sql.push(STUDY_ORDER);
     sql.limit(q.page);
     sql.push(") ");
-    sql.push(
-        "SELECT s.id, s.study_uid, p.name AS patient_name, p.patient_id, \
-           p.birth_date AS patient_birth_date, p.sex AS patient_sex, s.study_id, s.accession, \
-           s.study_date, s.study_time, s.description, s.referring_physician, \
-           (SELECT string_agg(d.modality, ',') FROM \
-              (SELECT DISTINCT se.modality FROM series se \
-               WHERE se.study_ref = s.id AND se.modality IS NOT NULL) d) AS modalities, \
-           (SELECT COUNT(*) FROM series se WHERE se.study_ref = s.id) AS num_series, \
-           (SELECT COUNT(*) FROM instances i WHERE i.study_ref = s.id) AS num_instances, \
-           s.received_at \
-         FROM page JOIN studies s ON s.id = page.id JOIN patients p ON p.id = s.patient_ref ",
-    );
+    sql.push(STUDIES_OF_PAGE);
     sql.push(STUDY_ORDER);
     sql
 }
+
+/// The study rows (with per-study aggregates) of the ids in a `page` CTE.
+pub(super) const STUDIES_OF_PAGE: &str = "SELECT s.id, s.study_uid, p.name AS patient_name, p.patient_id, \
+       p.birth_date AS patient_birth_date, p.sex AS patient_sex, s.study_id, s.accession, \
+       s.study_date, s.study_time, s.description, s.referring_physician, \
+       (SELECT string_agg(d.modality, ',') FROM \
+          (SELECT DISTINCT se.modality FROM series se \
+           WHERE se.study_ref = s.id AND se.modality IS NOT NULL) d) AS modalities, \
+       (SELECT COUNT(*) FROM series se WHERE se.study_ref = s.id) AS num_series, \
+       (SELECT COUNT(*) FROM instances i WHERE i.study_ref = s.id) AS num_instances, \
+       s.received_at \
+     FROM page JOIN studies s ON s.id = page.id JOIN patients p ON p.id = s.patient_ref ";
 
 pub(super) fn series(account: AccountId, q: &SeriesQuery) -> Sql {
     let mut sql = Sql::new(

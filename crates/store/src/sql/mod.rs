@@ -8,9 +8,11 @@
 mod store_impl;
 #[macro_use]
 mod ingest;
+mod blocking;
 mod filter;
 mod queries;
 mod rows;
+mod search;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -24,11 +26,17 @@ use sqlx::sqlite::{
 use sqlx::{Postgres, Sqlite, Transaction};
 use studylink_model::*;
 
-use crate::query::{InstanceQuery, InstanceRow, SeriesQuery, SeriesRow, StudyQuery, StudyRow};
+use crate::query::{
+    InstanceQuery, InstanceRow, SeriesQuery, SeriesRow, StudyQuery, StudyRow, StudySearch,
+    StudySearchPage,
+};
 use crate::{InsertOutcome, NewInstance, Store, StoreError, StoreResult};
 use filter::{Arg, Sql, fold_case};
 use queries as q;
 use rows::*;
+
+pub use blocking::BlockingIndex;
+pub use search::search_terms;
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 static PG_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -62,6 +70,9 @@ pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    /// For database files (not `:memory:`, where another connection would see
+    /// another database).
+    blocking: Option<Arc<dyn BlockingIndex>>,
 }
 
 impl SqliteStore {
@@ -94,6 +105,7 @@ impl SqliteStore {
             return Ok(SqliteStore {
                 read: pool.clone(),
                 write: pool,
+                blocking: None,
             });
         }
 
@@ -111,9 +123,13 @@ impl SqliteStore {
             .await?;
         let read = SqlitePoolOptions::new()
             .max_connections(SQLITE_READERS)
-            .connect_with(options.pragma("query_only", "ON"))
+            .connect_with(options.clone().pragma("query_only", "ON"))
             .await?;
-        Ok(SqliteStore { read, write })
+        let path = options.get_filename().to_path_buf();
+        let blocking = tokio::task::spawn_blocking(move || blocking::SqliteBlockingIndex::open(&path))
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(SqliteStore { read, write, blocking: Some(Arc::new(blocking)) })
     }
 
     /// IMMEDIATE takes the write lock up front: a deferred transaction that reads
@@ -132,6 +148,7 @@ pub struct PgStore {
     /// Both name the same pool; the split exists for SQLite.
     read: PgPool,
     write: PgPool,
+    blocking: Option<Arc<dyn BlockingIndex>>,
 }
 
 impl PgStore {
@@ -145,6 +162,7 @@ impl PgStore {
         Ok(PgStore {
             read: pool.clone(),
             write: pool,
+            blocking: None,
         })
     }
 

@@ -16,6 +16,10 @@ macro_rules! impl_store {
                 $backend
             }
 
+            fn blocking_index(&self) -> Option<Arc<dyn crate::BlockingIndex>> {
+                self.blocking.clone()
+            }
+
             async fn migrate(&self) -> StoreResult<()> {
                 $migrator.run(&self.write).await?;
                 Ok(())
@@ -343,6 +347,36 @@ macro_rules! impl_store {
                     .bind(account.0)
                     .fetch_one(&self.read)
                     .await?)
+            }
+
+            async fn search_studies(
+                &self,
+                account: AccountId,
+                q: &StudySearch,
+            ) -> StoreResult<StudySearchPage> {
+                // Two connections: the count costs as much as the page.
+                let (rows, total) = tokio::try_join!(
+                    self.fetch_built::<StudyDb>(search::page(account, q)),
+                    self.fetch_built::<(i64,)>(search::count(account, q)),
+                )?;
+                Ok(StudySearchPage {
+                    rows: rows.into_iter().map(Into::into).collect(),
+                    total: total.first().map_or(0, |t| t.0),
+                })
+            }
+
+            async fn study_previews(
+                &self,
+                account: AccountId,
+                study_uids: &[String],
+                per_study: i64,
+            ) -> StoreResult<Vec<InstanceRow>> {
+                if study_uids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = search::previews(account, study_uids, per_study);
+                let rows: Vec<InstanceDb> = self.fetch_built(sql).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn all_blob_keys(&self) -> StoreResult<Vec<String>> {

@@ -62,17 +62,19 @@ pub async fn insert_and_duplicates(store: Arc<dyn Store>) {
         value: "x@y.test".into(),
         source_tag: "00102155".into(),
     });
-    let out = store
-        .insert_instance(&NewInstance {
+    let out = insert_instance(
+        &*store,
+        &NewInstance {
             account_id: acc,
             meta: &again,
             blob_key: "originals/test/other.dcm",
             size_bytes: 99,
             source: IngestSource::Stow,
             received_from: "api",
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(
         out,
         InsertOutcome::Duplicate {

@@ -2,7 +2,21 @@
 
 use sqlx::{Connection, Executor};
 use studylink_model::*;
-use studylink_store::{InsertOutcome, NewInstance, Store};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use studylink_store::{InsertOutcome, NewInstance, Store, StoreResult};
+
+/// Inserts go through `Store::blocking_index` (the ingest pipeline's SQLite
+/// path) instead of the async method, so the suite checks both write the same.
+pub static VIA_BLOCKING_INDEX: AtomicBool = AtomicBool::new(false);
+
+pub async fn insert_instance(store: &dyn Store, new: &NewInstance<'_>) -> StoreResult<InsertOutcome> {
+    if VIA_BLOCKING_INDEX.load(Ordering::SeqCst) {
+        let index = store.blocking_index().expect("this backend has a blocking index");
+        return tokio::task::block_in_place(|| index.insert_instance(new));
+    }
+    store.insert_instance(new).await
+}
 
 /// Direct SQL access to the database under test, for what the Store API
 /// deliberately cannot do (tamper with the audit log, disable a user).
@@ -85,17 +99,19 @@ pub fn blob_key(sop: &str) -> String {
 
 pub async fn insert(store: &dyn Store, account: AccountId, m: &InstanceMeta) -> InsertOutcome {
     let key = blob_key(&m.instance.sop_uid);
-    store
-        .insert_instance(&NewInstance {
+    insert_instance(
+        store,
+        &NewInstance {
             account_id: account,
             meta: m,
             blob_key: &key,
             size_bytes: 1234,
             source: IngestSource::Dimse,
             received_from: "CT_SCANNER",
-        })
-        .await
-        .unwrap()
+        },
+    )
+    .await
+    .unwrap()
 }
 
 pub async fn insert_new(store: &dyn Store, account: AccountId, m: &InstanceMeta) -> InstanceId {
