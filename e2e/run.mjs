@@ -26,6 +26,8 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { zipSync } from "fflate";
 
+import { studiesSteps } from "./studies.mjs";
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
 const BIN = process.env.STUDYLINK_BIN || "/var/tmp/studylink-target/debug/studylink";
@@ -33,7 +35,8 @@ const CORPUS = process.env.STUDYLINK_CORPUS || path.resolve(ROOT, "..", "shared"
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const OUT = path.resolve(process.env.E2E_OUT || path.join(ROOT, "target", "e2e"));
 const ACTION_TIMEOUT = 10_000;
-const WATCHDOG_MS = 150_000;
+// The corpus steps send ~130 files by C-STORE and render every thumbnail.
+const WATCHDOG_MS = 360_000;
 
 const ADMIN = { email: "admin@clinic.example", password: "correct horse battery staple" };
 const STAFF_EMAIL = "nurse@clinic.example";
@@ -60,6 +63,13 @@ const EN = {
   adminOnly: "Only administrators of the clinic can open this page.",
   userCreated: (e) => `User ${e} created. Their password:`,
   keysNone: "No API keys yet.",
+  studiesOf: (n) => `of ${n} studies`,
+  selected: (n) => `${n} images selected`,
+  sendSelected: (n) => `${n} images were selected.`,
+  sendTo: "Send to",
+  sendToPatient: "Send to patient",
+  tabShared: "Shared",
+  notShared: "Not shared yet",
 };
 const ES = {
   html: "es",
@@ -75,6 +85,10 @@ const ES = {
   duplicate: "Ya estaba guardado",
   done: "Terminado",
   usersAdd: "Añadir un usuario",
+  searchLabel: "Paciente, ID o n.º de acceso",
+  tabShared: "Compartido",
+  notShared: "Todavía no se ha compartido",
+  sendToPatient: "Enviar a paciente",
 };
 
 // ---------------------------------------------------------------- harness ---
@@ -148,6 +162,7 @@ async function until(what, fn, timeout = ACTION_TIMEOUT) {
 
 let server;
 let serverLog;
+let dicom; // { ae, host, port } of the server's C-STORE SCP
 let stopping = false;
 let serverExit = null; // { code, signal } once it has exited
 
@@ -176,6 +191,8 @@ async function startServer(dataDir) {
       serverLog.write(line + "\n");
       const w = line.match(/^\s*web:\s+(http:\/\/\S+)/);
       if (w) web = w[1];
+      const d = line.match(/^\s*DICOM:\s+AE title (\S+) on (\S+):(\d+)/);
+      if (d) dicom = { ae: d[1], host: d[2], port: d[3] };
       const s = line.match(/(https?:\/\/\S+\/setup\/[A-Za-z0-9_-]+)/);
       if (s) setup = s[1];
       if (web && setup) {
@@ -250,6 +267,9 @@ function track(page, label) {
     // A navigation replaced by the next one is not a failure of the app.
     const why = r.failure()?.errorText || "";
     if (why === "net::ERR_ABORTED" && r.isNavigationRequest()) return;
+    // Nor is a lazy thumbnail still loading when the page is left (a broken
+    // one is caught by the steps that check naturalWidth).
+    if (why === "net::ERR_ABORTED" && r.resourceType() === "image") return;
     problems.push({ label, kind: "requestfailed", text: `${r.method()} ${r.url()} ${why}`, url: r.url() });
   });
   page.on("request", (r) => {
@@ -339,14 +359,16 @@ async function navLinks(page) {
   return (await page.locator("nav.mainnav a").allInnerTexts()).map((s) => s.trim());
 }
 
-// "No images stored yet." / "One image stored." / "5 images stored." (and es).
+// How many instances the clinic has, by QIDO-RS from the page (the Studies
+// screen counts studies, not images: counting every image on each visit
+// would not scale).
 async function instanceCount(page) {
-  const s = await text(page.locator("p.stat"));
-  if (/^(No images|Todavía no hay)/.test(s)) return 0;
-  if (/^(One image|Una imagen)/.test(s)) return 1;
-  const m = s.match(/^(\d+) /);
-  check(m, `unexpected instance count text: ${s}`);
-  return Number(m[1]);
+  return page.evaluate(async () => {
+    const r = await fetch("/dicomweb/instances?limit=10000", { headers: { accept: "application/dicom+json" } });
+    if (r.status === 204) return 0;
+    if (!r.ok) throw new Error(`QIDO instances: ${r.status}`);
+    return (await r.json()).length;
+  });
 }
 
 async function signIn(page, email, password, { status = 200, path: wantPath = "/" } = {}) {
@@ -732,7 +754,7 @@ async function runSteps({ setupUrl, work }) {
     await shot(page, "es-upload");
     await navigate(page, () => page.getByRole("link", { name: ES.studies, exact: true }).click(), { path: "/" });
     eq(await h1(page), ES.studies, "Studies heading in Spanish");
-    check(/imágenes guardadas\.$/.test(await text(page.locator("p.stat"))), "count sentence in Spanish");
+    check(/(estudios|Un estudio)$/.test(await text(page.locator("#results-summary"))), "study count in Spanish");
     await shot(page, "es-studies");
     await navigate(page, () => page.getByRole("link", { name: ES.users, exact: true }).click(), { path: "/admin/users" });
     check((await page.locator("main").innerText()).includes(ES.usersAdd), "users page in Spanish");
@@ -785,7 +807,16 @@ async function runSteps({ setupUrl, work }) {
         if (f === "dropzone") break;
       }
       check(order.includes("dropzone"), `Tab reaches the drop zone (order: ${order.join(" → ")})`);
-      const [chooser] = await Promise.all([kb.page.waitForEvent("filechooser"), kb.page.keyboard.press("Enter")]);
+      // Several contexts are open; a page without focus may have its file picker suppressed.
+      await kb.page.bringToFront();
+      await kb.page.evaluate(() => document.getElementById("pick-files").addEventListener("click", () => (window.__pickerClicked = true)));
+      const [chooser] = await Promise.all([
+        kb.page.waitForEvent("filechooser").catch(async (e) => {
+          const why = await kb.page.evaluate(() => ({ clicked: !!window.__pickerClicked, focus: document.hasFocus(), active: document.activeElement?.id }));
+          throw new Failure(`no file picker after Enter on the drop zone (${JSON.stringify(why)}): ${e.message.split("\n")[0]}`);
+        }),
+        kb.page.keyboard.press("Enter"),
+      ]);
       check(chooser.isMultiple(), "Enter on the drop zone opens a multi-file picker");
       await chooser.setFiles([]);
       const folderReachable = await kb.page.evaluate(() => {
@@ -795,6 +826,18 @@ async function runSteps({ setupUrl, work }) {
       if (!folderReachable) notes.push(`upload page: "Choose files" / "Choose a folder" are <label>s around hidden inputs, so Tab skips them; keyboard users get files via the drop zone (Enter) but have no way to pick a folder. Tab order: ${order.join(" → ")}`);
     }
   });
+
+  // --- 8. the Studies screen and the study view, with the whole corpus -------------
+  await studiesSteps(
+    {
+      step, navigate, shot, check, eq, text, htmlLang, notes, EN, ES,
+      base: () => base,
+      dicom: () => dicom,
+      corpus: CORPUS,
+      ensureSignedIn: (p) => ensureSignedIn(p, ADMIN.email, ADMIN.password),
+    },
+    page,
+  );
 
   // --- narrow screens ------------------------------------------------------------
   await step("layout: the pages at phone width (screenshots; overflow reported as notes)", ["setup: the one-time URL creates the first admin and signs in"], async () => {

@@ -123,6 +123,7 @@ pub fn parse_file(path: &Path, contact_tags: &[Tag]) -> Result<ParsedFile, Inges
     // whole data set.
     let deflated = matches!(ts.uid(), "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.4.95");
 
+    let has_pixels;
     let position = Rc::new(Cell::new(dataset_offset));
     let counting = Counting { inner: reader, pos: position.clone() };
     if deflated {
@@ -136,19 +137,25 @@ pub fn parse_file(path: &Path, contact_tags: &[Tag]) -> Result<ParsedFile, Inges
             .expect("Explicit VR Little Endian is always registered");
         let tokens = DataSetReader::new_with_ts(Counting { inner: inflated, pos: inner_pos.clone() }, explicit_le)
             .map_err(|e| IngestError::Malformed(format!("cannot decode data set: {}", short(&e))))?;
-        walk(tokens, &inner_pos, MAX_INFLATED, &mut values, &mut contact_values, contact_tags)?;
+        has_pixels = walk(tokens, &inner_pos, MAX_INFLATED, &mut values, &mut contact_values, contact_tags)?;
     } else {
         let tokens = DataSetReader::new_with_ts(counting, ts)
             .map_err(|e| IngestError::Malformed(format!("cannot decode data set: {}", short(&e))))?;
-        walk(tokens, &position, file_len, &mut values, &mut contact_values, contact_tags)?;
+        has_pixels = walk(tokens, &position, file_len, &mut values, &mut contact_values, contact_tags)?;
     }
 
-    let meta = build_meta(&values, &contact_values, &ts_uid, &file_meta)?;
+    let mut meta = build_meta(&values, &contact_values, &ts_uid, &file_meta)?;
+    if !has_pixels {
+        // Rows without pixels (a worklist-like stub, an SR with image
+        // attributes): nothing to show, so no frames.
+        meta.instance.frames = 0;
+    }
     Ok(ParsedFile { meta, dataset_offset })
 }
 
 /// Walks the token stream, keeping wanted top-level values; stops at the
-/// top-level Pixel Data after checking its length.
+/// top-level Pixel Data after checking its length. Returns whether the object
+/// has pixel data (integer, float or double).
 fn walk<S>(
     mut tokens: DataSetReader<S>,
     position: &Rc<Cell<u64>>,
@@ -156,7 +163,7 @@ fn walk<S>(
     values: &mut Values,
     contact_values: &mut Vec<(Tag, String)>,
     contact_tags: &[Tag],
-) -> Result<(), IngestError>
+) -> Result<bool, IngestError>
 where
     DataSetReader<S>: Iterator<Item = dicom_parser::dataset::read::Result<DataToken>>,
 {
@@ -169,7 +176,7 @@ where
                     "the file ends inside a sequence or the encapsulated pixel data (truncated?)".into(),
                 ));
             }
-            None => return Ok(()),
+            None => return Ok(false),
             Some(Ok(t)) => t,
             Some(Err(e)) => {
                 return Err(IngestError::Malformed(format!("cannot parse data set: {}", short(&e))));
@@ -199,7 +206,10 @@ where
                     )));
                 }
                 if depth == 0 && h.tag == tags::PIXEL_DATA {
-                    return check_native_pixel_length(values, h.len.0, h.vr);
+                    return check_native_pixel_length(values, h.len.0, h.vr).map(|()| true);
+                }
+                if depth == 0 && (h.tag == tags::FLOAT_PIXEL_DATA || h.tag == tags::DOUBLE_FLOAT_PIXEL_DATA) {
+                    return Ok(true);
                 }
                 pending = (depth == 0 && (WANTED.contains(&h.tag) || contact_tags.contains(&h.tag))).then_some(h.tag);
             }

@@ -92,9 +92,9 @@ async fn dicom_file_is_stored_then_duplicate() {
     assert_eq!(r[0]["status"], "duplicate");
     assert_eq!(app.store.count_instances(app.account).await.unwrap(), 1);
 
-    // The home page counts it; one audit event per request, counts only.
+    // The Studies screen lists it; one audit event per request, counts only.
     let home = c.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
-    assert!(home.contains("One image stored."), "{home}");
+    assert!(home.contains("One study"), "{home}");
     let uploads: Vec<_> = app
         .store
         .audit_events(Some(app.account), 50)

@@ -134,7 +134,7 @@ pub(super) fn previews(account: AccountId, study_uids: &[String], per_study: i64
     let per = sql.arg(Arg::Int(per_study.clamp(1, 100)));
     sql.push(&format!(
         "), ranked AS (SELECT i.id, i.study_ref, i.series_ref, \
-             CASE WHEN i.pixel_rows IS NULL THEN 1 ELSE 0 END AS non_image, \
+             CASE WHEN i.pixel_rows IS NULL OR i.frames = 0 THEN 1 ELSE 0 END AS non_image, \
              ROW_NUMBER() OVER (PARTITION BY i.series_ref \
                ORDER BY i.instance_number ASC NULLS LAST, i.sop_uid) AS in_series \
            FROM instances i JOIN chosen c ON c.id = i.study_ref), \

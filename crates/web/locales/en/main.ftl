@@ -50,12 +50,6 @@ setup-invalid-body = It was already used, or it expired after 24 hours. If Study
 
 ## Studies (home)
 home-upload = Upload studies
-home-instances = { $count ->
-    [0] No images stored yet.
-    [one] One image stored.
-   *[other] { $count } images stored.
-  }
-home-coming-soon = The list of studies, search and sending to patients arrive here soon. Images that devices send, or that you upload, are already stored safely.
 
 ## Users
 users-title = Users
@@ -120,3 +114,134 @@ upload-reason-zip-entry = Could not extract this file from the ZIP (encrypted or
 upload-reason-zip-too-many = The ZIP archive has too many files.
 upload-reason-zip-bomb = The ZIP archive expands to more data than allowed.
 upload-reason-zip-empty = The ZIP archive contains no files.
+
+## Studies screen
+studies-search-label = Search studies
+studies-search-text = Patient, ID or accession
+studies-search-hint = Words in any order, beginnings are enough: “garcia ana”.
+studies-date-from = Study date from
+studies-date-to = to
+studies-modality = Modality
+studies-modality-any = Any
+studies-search-submit = Search
+studies-search-clear = Clear search
+studies-caption = Studies, newest first
+studies-col-preview = Preview
+studies-col-patient = Patient
+studies-col-id = Patient ID
+studies-col-birth = Birth date
+studies-col-date = Study date
+studies-col-modality = Modality
+studies-col-description = Description
+studies-col-images = Images
+studies-no-name = (no name)
+studies-count = { $count ->
+    [0] No studies
+    [one] One study
+   *[other] { $shown } studies
+  }
+studies-range = { $first }–{ $last } of { $total }
+studies-empty = No studies yet. Images that devices send, or that you upload, appear here.
+studies-no-match = No studies match this search.
+studies-pages = Pages
+studies-prev = Previous
+studies-next = Next
+studies-page-of = Page { $page } of { $pages }
+
+## Study view
+study-back = All studies
+study-not-found-title = Study not found
+study-not-found = This study does not exist, or it belongs to another clinic.
+study-toolbar = Images
+study-select-all = Select all
+study-select-none = Clear selection
+study-selected-none = No images selected: sending sends the whole study.
+study-selected-one = One image selected
+study-selected-many = { $count } images selected
+study-send-to = Send to
+study-send-patient = Send to patient
+study-series-heading = Series { $number }
+study-series-unnumbered = Series
+study-image = Image { $number }
+study-select-image = Select image { $number }
+study-view-image = View image
+study-view-cine = Play cine
+study-view-document = Open
+study-cine-badge = { $frames } frames
+study-kind-report = Report
+study-kind-pdf = PDF
+study-kind-document = Document
+study-no-images = This study has no images yet.
+study-tabs = Study details
+study-tab-info = Info
+study-tab-shared = Shared
+study-not-shared = Not shared yet
+study-not-shared-help = When the study is sent to the patient, the date and the contact it went to appear here.
+study-patient = Patient
+study-patient-name = Name
+study-patient-id = Patient ID
+study-birth-date = Birth date
+study-sex = Sex
+study-details = Study
+study-date = Date
+study-accession = Accession number
+study-id = Study ID
+study-description = Description
+study-referring = Referring physician
+study-modalities = Modalities
+study-series-count = { $count ->
+    [one] One series
+   *[other] { $shown } series
+  }
+study-images-count = { $count ->
+    [0] No images
+    [one] One image
+   *[other] { $shown } images
+  }
+study-received = Received
+study-contacts = Patient contacts in the images
+study-contacts-none = No email address or phone number was found in the images.
+sex-f = Female
+sex-m = Male
+sex-o = Other
+contact-email = Email
+contact-phone = Phone
+
+## Image viewer
+viewer-close = Close
+viewer-play = Play
+viewer-pause = Pause
+viewer-frame = Frame { $n } of { $total }
+viewer-prev = Previous image
+viewer-next = Next image
+viewer-error = This image could not be shown.
+viewer-document = Reports and documents can't be shown here yet.
+
+## Send to patient (placeholder)
+send-title = Send to patient
+send-coming-soon = Sending a link to the patient arrives in the next version of StudyLink. Nothing was sent.
+send-selected = { $count ->
+    [0] No images were selected: the whole study would be sent.
+    [one] One image was selected.
+   *[other] { $shown } images were selected.
+  }
+send-back = Back to the study
+
+## Dates, times and numbers
+fmt-date = { $month } { $day }, { $year }
+fmt-time = { $h12 }:{ $min } { $ampm }
+fmt-datetime = { $date }, { $time } { $zone }
+fmt-am = AM
+fmt-pm = PM
+fmt-month-1 = Jan
+fmt-month-2 = Feb
+fmt-month-3 = Mar
+fmt-month-4 = Apr
+fmt-month-5 = May
+fmt-month-6 = Jun
+fmt-month-7 = Jul
+fmt-month-8 = Aug
+fmt-month-9 = Sep
+fmt-month-10 = Oct
+fmt-month-11 = Nov
+fmt-month-12 = Dec

@@ -50,12 +50,6 @@ setup-invalid-body = Ya se usó o caducó a las 24 horas. Si StudyLink aún no t
 
 ## Estudios (inicio)
 home-upload = Subir estudios
-home-instances = { $count ->
-    [0] Todavía no hay imágenes guardadas.
-    [one] Una imagen guardada.
-   *[other] { $count } imágenes guardadas.
-  }
-home-coming-soon = Pronto verá aquí la lista de estudios, la búsqueda y el envío a pacientes. Las imágenes que envían los equipos, o que usted sube, ya se guardan de forma segura.
 
 ## Usuarios
 users-title = Usuarios
@@ -120,3 +114,134 @@ upload-reason-zip-entry = No se pudo extraer este archivo del ZIP (¿cifrado o c
 upload-reason-zip-too-many = El archivo ZIP contiene demasiados archivos.
 upload-reason-zip-bomb = El archivo ZIP se expande a más datos de los permitidos.
 upload-reason-zip-empty = El archivo ZIP no contiene archivos.
+
+## Pantalla Estudios
+studies-search-label = Buscar estudios
+studies-search-text = Paciente, ID o n.º de acceso
+studies-search-hint = Palabras en cualquier orden; basta con el principio: «garcia ana».
+studies-date-from = Fecha del estudio desde
+studies-date-to = hasta
+studies-modality = Modalidad
+studies-modality-any = Cualquiera
+studies-search-submit = Buscar
+studies-search-clear = Borrar la búsqueda
+studies-caption = Estudios, los más recientes primero
+studies-col-preview = Vista previa
+studies-col-patient = Paciente
+studies-col-id = ID del paciente
+studies-col-birth = Fecha de nacimiento
+studies-col-date = Fecha del estudio
+studies-col-modality = Modalidad
+studies-col-description = Descripción
+studies-col-images = Imágenes
+studies-no-name = (sin nombre)
+studies-count = { $count ->
+    [0] Ningún estudio
+    [one] Un estudio
+   *[other] { $shown } estudios
+  }
+studies-range = { $first }–{ $last } de { $total }
+studies-empty = Todavía no hay estudios. Aquí aparecen las imágenes que envían los equipos o que usted sube.
+studies-no-match = Ningún estudio coincide con esta búsqueda.
+studies-pages = Páginas
+studies-prev = Anterior
+studies-next = Siguiente
+studies-page-of = Página { $page } de { $pages }
+
+## Vista del estudio
+study-back = Todos los estudios
+study-not-found-title = Estudio no encontrado
+study-not-found = Este estudio no existe o pertenece a otra clínica.
+study-toolbar = Imágenes
+study-select-all = Seleccionar todo
+study-select-none = Quitar la selección
+study-selected-none = Ninguna imagen seleccionada: se envía el estudio completo.
+study-selected-one = Una imagen seleccionada
+study-selected-many = { $count } imágenes seleccionadas
+study-send-to = Enviar a
+study-send-patient = Enviar a paciente
+study-series-heading = Serie { $number }
+study-series-unnumbered = Serie
+study-image = Imagen { $number }
+study-select-image = Seleccionar la imagen { $number }
+study-view-image = Ver la imagen
+study-view-cine = Reproducir el cine
+study-view-document = Abrir
+study-cine-badge = { $frames } fotogramas
+study-kind-report = Informe
+study-kind-pdf = PDF
+study-kind-document = Documento
+study-no-images = Este estudio todavía no tiene imágenes.
+study-tabs = Detalles del estudio
+study-tab-info = Información
+study-tab-shared = Compartido
+study-not-shared = Todavía no se ha compartido
+study-not-shared-help = Cuando se envíe el estudio al paciente, aquí aparecerán la fecha y el contacto al que se envió.
+study-patient = Paciente
+study-patient-name = Nombre
+study-patient-id = ID del paciente
+study-birth-date = Fecha de nacimiento
+study-sex = Sexo
+study-details = Estudio
+study-date = Fecha
+study-accession = Número de acceso
+study-id = ID del estudio
+study-description = Descripción
+study-referring = Médico remitente
+study-modalities = Modalidades
+study-series-count = { $count ->
+    [one] Una serie
+   *[other] { $shown } series
+  }
+study-images-count = { $count ->
+    [0] Ninguna imagen
+    [one] Una imagen
+   *[other] { $shown } imágenes
+  }
+study-received = Recibido
+study-contacts = Contactos del paciente en las imágenes
+study-contacts-none = No se encontró ningún correo electrónico ni teléfono en las imágenes.
+sex-f = Femenino
+sex-m = Masculino
+sex-o = Otro
+contact-email = Correo electrónico
+contact-phone = Teléfono
+
+## Visor de imágenes
+viewer-close = Cerrar
+viewer-play = Reproducir
+viewer-pause = Pausa
+viewer-frame = Fotograma { $n } de { $total }
+viewer-prev = Imagen anterior
+viewer-next = Imagen siguiente
+viewer-error = No se pudo mostrar esta imagen.
+viewer-document = Los informes y documentos todavía no se pueden ver aquí.
+
+## Enviar a paciente (provisional)
+send-title = Enviar a paciente
+send-coming-soon = El envío del enlace al paciente llega en la próxima versión de StudyLink. No se ha enviado nada.
+send-selected = { $count ->
+    [0] No se seleccionó ninguna imagen: se enviaría el estudio completo.
+    [one] Se seleccionó una imagen.
+   *[other] Se seleccionaron { $shown } imágenes.
+  }
+send-back = Volver al estudio
+
+## Fechas, horas y números
+fmt-date = { $dd }/{ $mm }/{ $year }
+fmt-time = { $hh }:{ $min }
+fmt-datetime = { $date } { $time } { $zone }
+fmt-am = a. m.
+fmt-pm = p. m.
+fmt-month-1 = ene
+fmt-month-2 = feb
+fmt-month-3 = mar
+fmt-month-4 = abr
+fmt-month-5 = may
+fmt-month-6 = jun
+fmt-month-7 = jul
+fmt-month-8 = ago
+fmt-month-9 = sept
+fmt-month-10 = oct
+fmt-month-11 = nov
+fmt-month-12 = dic

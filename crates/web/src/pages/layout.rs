@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::i18n::{self, Arg, I18n, Lang};
-use super::static_files;
+use super::{format, static_files};
 use crate::auth::StaffUser;
 use studylink_model::Role;
 
@@ -69,6 +69,33 @@ impl Chrome {
 
     pub fn is_nav(&self, name: &str) -> bool {
         self.nav == name
+    }
+
+    /// A DICOM date (DA) for display, e.g. "Nov 26, 2026" / "26/11/2026".
+    pub fn date(&self, da: &Option<String>) -> String {
+        format::da(self.lang, da.as_deref())
+    }
+
+    /// A DICOM time (TM) for display.
+    pub fn time(&self, tm: &Option<String>) -> String {
+        format::tm(self.lang, tm.as_deref())
+    }
+
+    /// A stored timestamp (ms) in the clinic's time zone.
+    pub fn timestamp(&self, ms: &i64) -> String {
+        format::timestamp(self.lang, *ms)
+    }
+
+    /// A count with the language's digit grouping.
+    pub fn num(&self, n: impl std::borrow::Borrow<i64>) -> String {
+        format::int(self.lang, *n.borrow())
+    }
+
+    /// A plural message whose number is also shown: `$count` selects the
+    /// variant, `$shown` is the grouped number.
+    pub fn count(&self, id: &str, n: impl std::borrow::Borrow<i64>) -> String {
+        let n = *n.borrow();
+        i18n::t_args(self.lang, id, &[("count", Arg::from(n)), ("shown", Arg::from(self.num(n)))])
     }
 
     /// Versioned URL of an embedded static file.

@@ -1,14 +1,18 @@
 //! Staff HTML pages: the shared layout, localisation, static files, the
-//! Studies placeholder and the upload page.
+//! Studies screen, the study view and the upload page.
 //!
 //! Other screens reuse [`layout::Chrome`] (templates extend `layout.html` and
 //! hold it as `c`), [`i18n`] for every string, and [`security_headers`].
 
+pub mod format;
 pub mod i18n;
 pub mod layout;
-mod static_files;
-mod home;
 mod lang;
+mod links;
+mod send;
+mod static_files;
+mod studies;
+mod study;
 mod unzip;
 mod upload;
 
@@ -21,7 +25,9 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home::page))
+        .route("/", get(studies::page))
+        .route("/studies/{uid}", get(study::page))
+        .route("/studies/{uid}/send", get(send::page).post(send::submit))
         .route("/upload", get(upload::page).post(upload::receive))
         .route("/lang", get(lang::switch))
         .route("/static/{name}", get(static_files::serve))

@@ -14,6 +14,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../static/app.css")),
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../static/app.js")),
     ("upload.js", "text/javascript; charset=utf-8", include_bytes!("../../static/upload.js")),
+    ("study.js", "text/javascript; charset=utf-8", include_bytes!("../../static/study.js")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
 ];
 
