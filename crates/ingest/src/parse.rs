@@ -168,6 +168,7 @@ where
     DataSetReader<S>: Iterator<Item = dicom_parser::dataset::read::Result<DataToken>>,
 {
     let mut depth = 0usize;
+    let mut has_pixels = false;
     let mut pending: Option<Tag> = None;
     loop {
         let token = match tokens.next() {
@@ -176,7 +177,7 @@ where
                     "the file ends inside a sequence or the encapsulated pixel data (truncated?)".into(),
                 ));
             }
-            None => return Ok(false),
+            None => return Ok(has_pixels),
             Some(Ok(t)) => t,
             Some(Err(e)) => {
                 return Err(IngestError::Malformed(format!("cannot parse data set: {}", short(&e))));
@@ -189,7 +190,12 @@ where
                     return Err(IngestError::Malformed(format!("sequences nested deeper than {MAX_DEPTH} levels")));
                 }
             }
-            DataToken::PixelSequenceStart => depth += 1,
+            DataToken::PixelSequenceStart => {
+                // Encapsulated (compressed) pixel data has no element header
+                // token; keep walking so truncated fragments are still caught.
+                has_pixels |= depth == 0;
+                depth += 1;
+            }
             DataToken::SequenceEnd | DataToken::ItemEnd => depth = depth.saturating_sub(1),
             DataToken::ElementHeader(h) => {
                 let pos = position.get();

@@ -121,6 +121,9 @@ fn header_values_and_contacts_are_read() {
     let cine = parse_file(&corpus().join("ultrasound/us_cine_mono_evrle_27f_burnedin_philips_epiq.dcm"), DEFAULT_CONTACT_TAGS).unwrap();
     assert_eq!(cine.meta.instance.frames, 27);
     assert_eq!(cine.meta.instance.transfer_syntax, "1.2.840.10008.1.2.1");
+    // Compressed (encapsulated) pixel data counts too.
+    let jpeg = parse_file(&corpus().join("ultrasound/us_jpegbaseline_ybr422_burnedin_atl.dcm"), DEFAULT_CONTACT_TAGS).unwrap();
+    assert_eq!(jpeg.meta.instance.frames, 1);
     // Rows and Columns but no Pixel Data: nothing to display, so no frames.
     let stub = parse_file(&corpus().join("charsets/dx_cyrillic_no_pixels.dcm"), DEFAULT_CONTACT_TAGS).unwrap();
     assert!(stub.meta.instance.rows.is_some());

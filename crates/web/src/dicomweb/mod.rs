@@ -18,6 +18,8 @@
 //! | `…/instances/{instance}/metadata` | WADO metadata | |
 //! | `…/instances/{instance}/frames/{list}` | WADO frames (pixel data as stored) | |
 //! | `…/instances/{instance}/bulkdata/{path}` | bulk data named by a metadata BulkDataURI | |
+//! | `…/instances/{instance}/rendered`, `…/frames/{n}/rendered` | JPEG/PNG of the first or n-th frame ([`rendered`]) | |
+//! | `/studies/{study}/thumbnail`, `…/series/{series}/thumbnail`, `…/instances/{instance}/thumbnail`, `…/frames/{n}/thumbnail` | thumbnails ([`rendered`]) | |
 //! | `/series`, `/instances` | QIDO across all studies | |
 
 mod attrs;
@@ -27,6 +29,7 @@ mod json;
 mod media;
 mod pixel_layout;
 mod qido;
+mod rendered;
 mod search;
 mod stored;
 mod stow;
@@ -56,6 +59,12 @@ pub fn routes() -> Router<AppState> {
         .route("/studies/{study}/series/{series}/instances/{instance}/metadata", get(wado::instance_metadata))
         .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", get(frames::frames))
         .route("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{*path}", get(wado::bulkdata))
+        .route("/studies/{study}/series/{series}/instances/{instance}/rendered", get(rendered::instance_rendered))
+        .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered", get(rendered::frame_rendered))
+        .route("/studies/{study}/thumbnail", get(rendered::study_thumbnail))
+        .route("/studies/{study}/series/{series}/thumbnail", get(rendered::series_thumbnail))
+        .route("/studies/{study}/series/{series}/instances/{instance}/thumbnail", get(rendered::instance_thumbnail))
+        .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/thumbnail", get(rendered::frame_thumbnail))
         .route("/series", get(qido::all_series))
         .route("/instances", get(qido::all_instances))
 }
