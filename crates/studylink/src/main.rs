@@ -2,6 +2,7 @@
 
 mod app;
 mod config;
+mod deid_cmd;
 mod import;
 
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// De-identify a DICOM file or folder tree (PS3.15 Basic Profile) into OUT.
+    Deid(deid_cmd::DeidArgs),
     /// Manage staff accounts.
     User {
         #[command(subcommand)]
@@ -74,6 +77,10 @@ enum ApiKeyCommand {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Command::Deid(args) = cli.command {
+        // Needs no configuration, data directory or runtime.
+        return deid_cmd::run(args);
+    }
     let mut overrides = Overrides { data_dir: cli.data_dir.clone(), ..Default::default() };
     if let Command::Serve { http, dicom } = &cli.command {
         overrides.http_listen = *http;
@@ -88,6 +95,7 @@ fn main() -> Result<()> {
             Command::Import { paths } => import::run(cfg, paths).await,
             Command::User { command: UserCommand::Add { email, admin } } => app::user_add(cfg, &email, admin).await,
             Command::ApiKey { command: ApiKeyCommand::Create { name } } => app::api_key_create(cfg, &name).await,
+            Command::Deid(_) => unreachable!("handled before the runtime starts"),
         }
     })
 }

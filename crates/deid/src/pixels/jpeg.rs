@@ -1,0 +1,141 @@
+//! Encapsulated frames and the JPEG-family details the generic decoders leave open.
+
+use std::borrow::Cow;
+
+use jpeg_decoder::{ColorTransform, Decoder};
+
+use super::NotCleanable;
+use super::geometry::{Geometry, Photometric};
+
+/// The compressed bytes of one frame.
+pub(crate) fn frame_bytes<'a>(
+    fragments: &'a [Vec<u8>],
+    offsets: &[u32],
+    frames: u32,
+    frame: u32,
+) -> Result<Cow<'a, [u8]>, NotCleanable> {
+    if fragments.len() == frames as usize {
+        return Ok(Cow::Borrowed(&fragments[frame as usize]));
+    }
+    if frames == 1 {
+        return Ok(Cow::Owned(fragments.concat()));
+    }
+    if offsets.len() == frames as usize {
+        let start = offsets[frame as usize] as usize;
+        let end = offsets
+            .get(frame as usize + 1)
+            .map_or(usize::MAX, |&o| o as usize);
+        let mut pos = 0usize;
+        let mut out = Vec::new();
+        for f in fragments {
+            if pos >= start && pos < end {
+                out.extend_from_slice(f);
+            }
+            // Offsets count the 8-byte item header of every fragment.
+            pos += f.len() + 8;
+        }
+        if !out.is_empty() {
+            return Ok(Cow::Owned(out));
+        }
+    }
+    // No usable offsets: JPEG streams end with EOI (FF D9), which entropy-coded data cannot
+    // contain, so the concatenated fragments split into frames there.
+    let all = fragments.concat();
+    let mut found = Vec::new();
+    let mut start = 0;
+    for i in 1..all.len() {
+        if all[i - 1] == 0xFF && all[i] == 0xD9 {
+            found.push(start..i + 1);
+            // Skip padding up to the next SOI.
+            start = all[i + 1..]
+                .windows(2)
+                .position(|w| w == [0xFF, 0xD8])
+                .map_or(all.len(), |p| i + 1 + p);
+        }
+    }
+    if found.len() == frames as usize {
+        return Ok(Cow::Owned(all[found[frame as usize].clone()].to_vec()));
+    }
+    Err(NotCleanable::Unsupported(
+        "cannot locate the frames in the encapsulated pixel data".into(),
+    ))
+}
+
+/// Decode one JPEG (baseline, extended, lossless) frame. The colour transform follows the
+/// DICOM Photometric Interpretation, not markers inside the stream, as DICOM requires;
+/// returns whether the samples are RGB (true) or still YBR (lossless streams are never
+/// colour-transformed).
+pub(crate) fn decode_jpeg(bytes: &[u8], geo: &Geometry) -> Result<(Vec<u8>, bool), NotCleanable> {
+    let mut decoder = Decoder::new(bytes);
+    let ybr = matches!(
+        geo.photometric,
+        Photometric::YbrFull | Photometric::YbrFull422
+    );
+    if geo.samples == 3 {
+        decoder.set_color_transform(if ybr {
+            ColorTransform::YCbCr
+        } else {
+            ColorTransform::RGB
+        });
+    }
+    let data = decoder
+        .decode()
+        .map_err(|e| NotCleanable::Undecodable(format!("JPEG: {e}")))?;
+    let lossless = decoder
+        .info()
+        .is_some_and(|i| i.coding_process == jpeg_decoder::CodingProcess::Lossless);
+    Ok((data, !(ybr && lossless)))
+}
+
+/// CharLS returns colour-by-plane output for streams coded without interleave (ILV=0).
+pub(crate) fn jpegls_is_planar(bytes: &[u8]) -> bool {
+    // Walk the marker segments after SOI up to the first SOS.
+    let mut i = 2;
+    while i + 4 < bytes.len() && bytes[i] == 0xFF {
+        let marker = bytes[i + 1];
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        if marker == 0xDA {
+            // SOS: length(2), Ns(1), Ns × (Cs, Tm), NEAR, ILV, ...
+            let ns = bytes[i + 4] as usize;
+            let ilv = bytes.get(i + 5 + 2 * ns + 1).copied();
+            return ns == 1 || ilv == Some(0);
+        }
+        i += 2 + len;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_from_offset_table() {
+        let frags = vec![vec![1, 2], vec![3, 4], vec![5, 6]];
+        // frame 0 = fragment 0, frame 1 = fragments 1 and 2
+        let f1 = frame_bytes(&frags, &[0, 10], 2, 1).unwrap();
+        assert_eq!(&*f1, &[3, 4, 5, 6]);
+        assert_eq!(&*frame_bytes(&frags, &[0, 10], 2, 0).unwrap(), &[1, 2]);
+        assert!(frame_bytes(&frags, &[], 2, 1).is_err());
+        assert_eq!(&*frame_bytes(&frags, &[], 3, 2).unwrap(), &[5, 6]);
+    }
+
+    #[test]
+    fn frames_split_at_end_of_image_without_offsets() {
+        // frame 0 spans two fragments; frame 1 is padded.
+        let frags = vec![
+            vec![0xFF, 0xD8, 1],
+            vec![0xFF, 0xD9],
+            vec![0xFF, 0xD8, 2, 0xFF, 0xD9, 0],
+        ];
+        assert_eq!(
+            &*frame_bytes(&frags, &[], 2, 0).unwrap(),
+            &[0xFF, 0xD8, 1, 0xFF, 0xD9]
+        );
+        assert_eq!(
+            &*frame_bytes(&frags, &[], 2, 1).unwrap(),
+            &[0xFF, 0xD8, 2, 0xFF, 0xD9]
+        );
+        assert!(frame_bytes(&frags, &[], 4, 0).is_err());
+    }
+}

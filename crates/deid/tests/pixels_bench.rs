@@ -1,0 +1,44 @@
+//! Cleaning throughput on the burned-in cine loops. Prints, asserts nothing about time.
+//! `cargo test --release -p studylink-deid --test pixels_bench -- --ignored --nocapture`
+
+mod pixels_support;
+
+use std::time::Instant;
+
+use dicom_dictionary_std::tags;
+use pixels_support::open;
+use studylink_deid::pixels::{self, Encoding};
+
+#[test]
+#[ignore = "measurement, run explicitly"]
+fn cleaning_frames_per_second() {
+    for file in [
+        "ultrasound/us_cine_mono_evrle_27f_burnedin_philips_epiq.dcm",
+        "ultrasound/us_cine_jpegbaseline_87f_burnedin_voluson.dcm",
+        "ultrasound/us_palette_rle_2frame_philips_cx50.dcm",
+        "ultrasound/us_cine_jpeglossless_rgb_2f_medistim.dcm",
+    ] {
+        let original = open(file);
+        for encoding in [Encoding::Native, Encoding::RleLossless] {
+            let mut best = f64::MAX;
+            let (mut frames, mut bytes) = (0, 0);
+            for _ in 0..3 {
+                let mut obj = original.clone();
+                let start = Instant::now();
+                let cleaned = pixels::clean_with(&mut obj, encoding).expect(file);
+                best = best.min(start.elapsed().as_secs_f64());
+                frames = cleaned.frames;
+                let pd = obj.element(tags::PIXEL_DATA).unwrap();
+                bytes = match pd.fragments() {
+                    Some(f) => f.iter().map(Vec::len).sum(),
+                    None => pd.to_bytes().unwrap().len(),
+                };
+            }
+            println!(
+                "{file} {encoding:?}: {frames} frames in {best:.3} s = {:.0} frames/s, pixel data {:.1} MB",
+                frames as f64 / best,
+                bytes as f64 / 1e6
+            );
+        }
+    }
+}
