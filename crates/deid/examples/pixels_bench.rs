@@ -1,6 +1,7 @@
-//! Cleaning throughput on the burned-in cine loops. Prints, asserts nothing about time.
-//! `cargo test --release -p studylink-deid --test pixels_bench -- --ignored --nocapture`
+//! Cleaning throughput on the burned-in cine loops (a benchmark, not a test).
+//! `cargo run --release -p studylink-deid --example pixels_bench`
 
+#[path = "../tests/pixels_support/mod.rs"]
 mod pixels_support;
 
 use std::time::Instant;
@@ -9,9 +10,7 @@ use dicom_dictionary_std::tags;
 use pixels_support::open;
 use studylink_deid::pixels::{self, Encoding};
 
-#[test]
-#[ignore = "measurement, run explicitly"]
-fn cleaning_frames_per_second() {
+fn main() {
     for file in [
         "ultrasound/us_cine_mono_evrle_27f_burnedin_philips_epiq.dcm",
         "ultrasound/us_cine_jpegbaseline_87f_burnedin_voluson.dcm",
