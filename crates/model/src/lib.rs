@@ -5,9 +5,14 @@
 
 mod contact;
 mod instance;
+mod settings;
 
 pub use contact::{Contact, ContactKind};
 pub use instance::{InstanceMeta, InstanceInfo, PatientInfo, SeriesInfo, StudyInfo};
+pub use settings::{
+    AccountSettings, DEFAULT_LINK_LIFETIME_DAYS, DEFAULT_TIME_ZONE, DateRetention, DeidOptions, LINK_LIFETIMES_DAYS,
+    Language, Logo,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -8,6 +8,7 @@
 
 mod blob;
 mod error;
+pub mod outbox;
 mod query;
 mod sql;
 
@@ -17,6 +18,8 @@ pub use query::{
     DateRange, InstanceQuery, InstanceRow, Page, SeriesQuery, SeriesRow, StudyQuery, StudyRow,
     StudySearch, StudySearchPage,
 };
+pub use outbox::OutboxStore;
+pub use sql::connect_with_outbox;
 pub use sql::search_terms;
 pub use sql::{BlockingIndex, PgStore, SqliteStore, connect};
 
@@ -163,6 +166,35 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<InstanceRow>>;
     /// Every blob key the index refers to (for the orphan sweep and consistency checks).
     async fn all_blob_keys(&self) -> StoreResult<Vec<String>>;
+
+    // --- clinic settings ----------------------------------------------------
+    /// The clinic's settings: what it saved, defaults for the rest.
+    /// `NotFound` for an unknown account.
+    async fn account_settings(&self, account: AccountId) -> StoreResult<AccountSettings>;
+    /// Saves every editable field (not `link_code_version`, not `updated_at`)
+    /// and audits the names of those that changed, in one transaction.
+    /// Returns those names; nothing is written when none changed.
+    async fn update_account_settings(
+        &self,
+        account: AccountId,
+        settings: &AccountSettings,
+        actor: &Actor,
+    ) -> StoreResult<Vec<&'static str>>;
+    /// Sets, changes (`Some(argon2 hash)`) or removes (`None`) the patient link
+    /// code; audited without the hash. Returns the new version: every call
+    /// takes the next number, removals included.
+    async fn set_link_code(
+        &self,
+        account: AccountId,
+        code_hash: Option<&str>,
+        actor: &Actor,
+    ) -> StoreResult<i64>;
+    /// The code a link made under `version` requires: that version's hash,
+    /// still valid after later changes, but `None` once the code was removed
+    /// after it (removing the code removes the prompt from existing links).
+    async fn link_code_hash(&self, account: AccountId, version: i64) -> StoreResult<Option<String>>;
+    /// The version a link made now records, `None` when no code is in force.
+    async fn current_link_code_version(&self, account: AccountId) -> StoreResult<Option<i64>>;
 
     // --- audit log (append-only: the schema refuses UPDATE and DELETE) ------
     async fn audit(&self, event: &AuditEvent) -> StoreResult<i64>;

@@ -15,6 +15,8 @@ mod index;
 mod query;
 #[path = "contract/search.rs"]
 mod search;
+#[path = "contract/settings.rs"]
+mod settings;
 #[path = "contract/support.rs"]
 mod support;
 
@@ -48,6 +50,9 @@ async fn contract(store: Arc<dyn Store>, raw: Raw) {
     index::blob_keys_and_counts(&*store).await;
     search::studies(&*store).await;
     search::previews(&*store).await;
+    settings::defaults_and_round_trip(&*store, &raw).await;
+    settings::link_code_versions(&*store).await;
+    settings::concurrent_link_code_changes(store.clone()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -8,8 +8,11 @@
 mod store_impl;
 #[macro_use]
 mod ingest;
+#[macro_use]
+mod settings;
 mod blocking;
 mod filter;
+mod outbox;
 mod queries;
 mod rows;
 mod search;
@@ -36,6 +39,7 @@ use queries as q;
 use rows::*;
 
 pub use blocking::BlockingIndex;
+pub use outbox::connect_with_outbox;
 pub use search::search_terms;
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -175,6 +179,8 @@ impl_store!(SqliteStore, "sqlite", SQLITE_MIGRATOR);
 impl_store!(PgStore, "postgres", PG_MIGRATOR);
 impl_ingest!(SqliteStore, Sqlite);
 impl_ingest!(PgStore, Postgres);
+impl_settings!(SqliteStore, Sqlite);
+impl_settings!(PgStore, Postgres);
 
 /// Unique-constraint violations become `Conflict`; everything else stays a database error.
 fn conflict(e: sqlx::Error, what: &str) -> StoreError {

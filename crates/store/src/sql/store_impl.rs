@@ -385,6 +385,45 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            // --- clinic settings --------------------------------------------
+
+            async fn account_settings(&self, account: AccountId) -> StoreResult<AccountSettings> {
+                Self::read_settings(&self.read, account).await
+            }
+
+            async fn update_account_settings(
+                &self,
+                account: AccountId,
+                settings: &AccountSettings,
+                actor: &Actor,
+            ) -> StoreResult<Vec<&'static str>> {
+                self.update_settings_tx(account, settings, actor).await
+            }
+
+            async fn set_link_code(
+                &self,
+                account: AccountId,
+                code_hash: Option<&str>,
+                actor: &Actor,
+            ) -> StoreResult<i64> {
+                self.set_link_code_tx(account, code_hash, actor).await
+            }
+
+            async fn link_code_hash(&self, account: AccountId, version: i64) -> StoreResult<Option<String>> {
+                Ok(sqlx::query_scalar::<_, String>(settings::LINK_CODE_HASH)
+                    .bind(account.0)
+                    .bind(version)
+                    .fetch_optional(&self.read)
+                    .await?)
+            }
+
+            async fn current_link_code_version(&self, account: AccountId) -> StoreResult<Option<i64>> {
+                Ok(sqlx::query_scalar::<_, i64>(settings::CURRENT_LINK_CODE_VERSION)
+                    .bind(account.0)
+                    .fetch_optional(&self.read)
+                    .await?)
+            }
+
             // --- audit log --------------------------------------------------
 
             async fn audit(&self, e: &AuditEvent) -> StoreResult<i64> {

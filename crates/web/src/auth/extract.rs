@@ -43,17 +43,42 @@ async fn staff_of(parts: &mut Parts, state: &AppState) -> Result<Option<StaffUse
     if let Some(s) = parts.extensions.get::<StaffUser>() {
         return Ok(Some(s.clone()));
     }
-    let found = current_session(state, &parts.headers).await?.map(|(session, user)| StaffUser { user, session });
+    let found =
+        current_session(state, &parts.headers).await?.map(|(session, user)| StaffUser { user, session, clinic: None });
     if let Some(s) = &found {
         parts.extensions.insert(s.clone());
     }
     Ok(found)
 }
 
+/// Adds the clinic's settings for an HTML page, once per request.
+async fn with_clinic(parts: &mut Parts, state: &AppState, mut staff: StaffUser) -> Result<StaffUser, Response> {
+    if staff.clinic.is_none() {
+        let settings = state.store.account_settings(staff.user.account_id).await.map_err(|e| WebError::from(e).into_response())?;
+        staff.clinic = Some(std::sync::Arc::new(settings));
+        parts.extensions.insert(staff.clone());
+    }
+    Ok(staff)
+}
+
 /// Where to send someone who must sign in first.
 pub fn login_redirect(parts: &Parts) -> Response {
     let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let next = percent_encoding::utf8_percent_encode(here, percent_encoding::NON_ALPHANUMERIC);
+    Redirect::to(&format!("/login?next={next}")).into_response()
+}
+
+/// A form posted after the session expired: sign in again, then come back
+/// to the page (not the POST target's result).
+fn sign_in_again(parts: &Parts) -> Response {
+    let back = parts
+        .headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])))
+        .map(|p| super::session::safe_next(Some(p)))
+        .unwrap_or_else(|| "/".into());
+    let next = percent_encoding::utf8_percent_encode(&back, percent_encoding::NON_ALPHANUMERIC);
     Redirect::to(&format!("/login?next={next}")).into_response()
 }
 
@@ -79,7 +104,7 @@ impl FromRequestParts<AppState> for StaffUser {
         {
             return Err(WebError::Forbidden("missing or invalid CSRF token".into()).into_response());
         }
-        Ok(staff)
+        with_clinic(parts, state, staff).await
     }
 }
 
@@ -108,17 +133,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for StaffForm<T> {
         let (mut parts, body) = req.into_parts();
         let staff = staff_of(&mut parts, state).await.map_err(IntoResponse::into_response)?;
         let Some(staff) = staff else {
-            // A form posted after the session expired: sign in again, then
-            // come back to the page (not the POST target's result).
-            let back = parts
-                .headers
-                .get(header::REFERER)
-                .and_then(|r| r.to_str().ok())
-                .and_then(|r| r.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])))
-                .map(|p| super::session::safe_next(Some(p)))
-                .unwrap_or_else(|| "/".into());
-            let next = percent_encoding::utf8_percent_encode(&back, percent_encoding::NON_ALPHANUMERIC);
-            return Err(Redirect::to(&format!("/login?next={next}")).into_response());
+            return Err(sign_in_again(&parts));
         };
         if is_cross_site(&parts.headers, &state.config.public_base_url) {
             return Err(forbidden_cross_site(&parts.headers));
@@ -133,7 +148,46 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for StaffForm<T> {
         let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
             error_page(&parts.headers, StatusCode::BAD_REQUEST, "error-bad-request-title", "error-bad-form")
         })?;
+        let staff = with_clinic(&mut parts, state, staff).await?;
         Ok(StaffForm { staff, form })
+    }
+}
+
+/// A `multipart/form-data` POST from a signed-in staff member: plain HTML
+/// forms with a file can't send the CSRF header, so the `csrf` field must be
+/// the form's first field, and it is checked before anything else is read.
+pub struct StaffMultipart {
+    pub staff: StaffUser,
+    /// The fields after `csrf`.
+    pub multipart: axum::extract::Multipart,
+}
+
+impl FromRequest<AppState> for StaffMultipart {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let staff = staff_of(&mut parts, state).await.map_err(IntoResponse::into_response)?;
+        let Some(staff) = staff else {
+            return Err(sign_in_again(&parts));
+        };
+        if is_cross_site(&parts.headers, &state.config.public_base_url) {
+            return Err(forbidden_cross_site(&parts.headers));
+        }
+        let staff = with_clinic(&mut parts, state, staff).await?;
+        let headers = parts.headers.clone();
+        let mut multipart = axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| error_page(&headers, StatusCode::BAD_REQUEST, "error-bad-request-title", "error-bad-form"))?;
+        let first = multipart.next_field().await.ok().flatten();
+        let token = match first {
+            Some(f) if f.name() == Some("csrf") => f.text().await.ok(),
+            _ => None,
+        };
+        if !token_matches(&staff.session.csrf_token, token.as_deref()) {
+            return Err(forbidden_cross_site(&headers));
+        }
+        Ok(StaffMultipart { staff, multipart })
     }
 }
 

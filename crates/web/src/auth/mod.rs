@@ -26,7 +26,7 @@ use crate::AppState;
 pub use api_key::create_api_key;
 pub use cookie::cookie;
 pub use csrf::CSRF_HEADER;
-pub use extract::{AdminUser, StaffForm, login_redirect};
+pub use extract::{AdminUser, StaffForm, StaffMultipart, login_redirect};
 pub use login::{ClientIp, normalize_email, plausible_email};
 pub use password::{MIN_PASSWORD_LEN, generate_password, hash_password, verify_password};
 pub use session::safe_next;
@@ -78,4 +78,8 @@ pub struct Principal {
 pub struct StaffUser {
     pub user: User,
     pub session: Session,
+    /// The clinic's settings (language, time zone) for HTML pages: loaded by
+    /// the `StaffUser`, `StaffForm` and `StaffMultipart` extractors, `None`
+    /// on the API and DICOMweb paths, which don't need them.
+    pub clinic: Option<std::sync::Arc<studylink_model::AccountSettings>>,
 }

@@ -86,20 +86,34 @@ pub fn tm(lang: Lang, value: Option<&str>) -> String {
     }
 }
 
-/// A stored timestamp in the clinic's time zone. Accounts have no time zone
-/// setting yet, so this is UTC and says so.
+/// A stored timestamp in UTC, labelled so.
 pub fn timestamp(lang: Lang, ms: i64) -> String {
+    timestamp_in(lang, chrono_tz::UTC, ms)
+}
+
+/// A stored timestamp (UTC milliseconds) as wall-clock time in the clinic's
+/// zone, with the zone's abbreviation ("CET", "CEST") so nobody mistakes it
+/// for their own. Only our own timestamps: DICOM dates and times are already
+/// the device's wall clock and are never shifted.
+pub fn timestamp_in(lang: Lang, tz: chrono_tz::Tz, ms: i64) -> String {
     let Some(dt) = chrono::DateTime::from_timestamp_millis(ms) else { return String::new() };
-    let naive = dt.naive_utc();
+    let local = dt.with_timezone(&tz);
+    let naive = local.naive_local();
     i18n::t_args(
         lang,
         "fmt-datetime",
         &[
             ("date", Arg::from(date(lang, naive.date()))),
             ("time", Arg::from(time(lang, naive.time()))),
-            ("zone", Arg::from("UTC")),
+            ("zone", Arg::from(local.format("%Z").to_string())),
         ],
     )
+}
+
+/// The clinic's zone; a name the database holds but this build doesn't know
+/// (an older tz database) falls back to UTC, which the label then says.
+pub fn zone(name: &str) -> chrono_tz::Tz {
+    name.parse().unwrap_or(chrono_tz::UTC)
 }
 
 /// Digit grouping: 12,345 (en); 12.345 but 1234 (es: CLDR groups only from
@@ -162,6 +176,18 @@ mod tests {
         // 2026-11-26 13:45 UTC
         assert_eq!(timestamp(Lang::Es, 1_795_700_700_000), "26/11/2026 13:45 UTC");
         assert_eq!(timestamp(Lang::En, 1_795_700_700_000), "Nov 26, 2026, 1:45 PM UTC");
+    }
+
+    #[test]
+    fn timestamps_in_the_clinic_zone() {
+        let madrid = zone("Europe/Madrid");
+        // 2026-11-26 13:45 UTC is 14:45 in Madrid (winter time).
+        assert_eq!(timestamp_in(Lang::Es, madrid, 1_795_700_700_000), "26/11/2026 14:45 CET");
+        // 2026-07-01 23:30 UTC is already July 2 in Madrid (summer time).
+        assert_eq!(timestamp_in(Lang::Es, madrid, 1_782_948_600_000), "02/07/2026 01:30 CEST");
+        let la = zone("America/Los_Angeles");
+        assert_eq!(timestamp_in(Lang::En, la, 1_795_700_700_000), "Nov 26, 2026, 5:45 AM PST");
+        assert_eq!(zone("Mars/Base"), chrono_tz::UTC);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! so that adding a language is adding a file.
 //!
 //! Language choice: the `lang` cookie (set by the EN/ES switch in the header),
-//! else the first supported `Accept-Language`, else English.
+//! else, on staff pages, the clinic's default language (a setting), else the
+//! first supported `Accept-Language`, else English.
 
 use std::sync::LazyLock;
 
@@ -55,7 +56,19 @@ pub struct I18n;
 
 impl I18n {
     pub fn for_request(headers: &HeaderMap) -> Lang {
+        Self::with_default(headers, None)
+    }
+
+    /// A signed-in user's pages: their own choice, else their clinic's.
+    pub fn for_staff(headers: &HeaderMap, clinic: Option<&studylink_model::AccountSettings>) -> Lang {
+        Self::with_default(headers, clinic.and_then(|s| s.default_language).map(Lang::from))
+    }
+
+    fn with_default(headers: &HeaderMap, default: Option<Lang>) -> Lang {
         if let Some(lang) = crate::auth::cookie(headers, LANG_COOKIE).and_then(|v| Lang::from_code(&v)) {
+            return lang;
+        }
+        if let Some(lang) = default {
             return lang;
         }
         headers
@@ -63,6 +76,15 @@ impl I18n {
             .and_then(|v| v.to_str().ok())
             .and_then(from_accept_language)
             .unwrap_or(Lang::En)
+    }
+}
+
+impl From<studylink_model::Language> for Lang {
+    fn from(l: studylink_model::Language) -> Lang {
+        match l {
+            studylink_model::Language::En => Lang::En,
+            studylink_model::Language::Es => Lang::Es,
+        }
     }
 }
 
@@ -169,9 +191,9 @@ mod tests {
     /// in templates and code names a real message in every language.
     #[test]
     fn every_used_id_exists() {
-        const PREFIXES: [&str; 19] = [
+        const PREFIXES: [&str; 20] = [
             "nav", "error", "login", "form", "password", "setup", "home", "users", "role", "keys", "upload", "app",
-            "studies", "study", "viewer", "send", "fmt", "sex", "contact",
+            "studies", "study", "viewer", "send", "fmt", "sex", "contact", "settings",
         ];
         // Element ids and classes share the prefixes (send-to-patient).
         const NOT_MESSAGES: [&str; 7] = ["id=", "class=", "aria-controls=", "aria-labelledby=", "aria-describedby=", "for=", "form="];
@@ -220,6 +242,23 @@ mod tests {
         h.insert("cookie", "a=b; lang=en".parse().unwrap());
         assert_eq!(I18n::for_request(&h), Lang::En);
         assert_eq!(I18n::for_request(&HeaderMap::new()), Lang::En);
+    }
+
+    #[test]
+    fn user_choice_then_clinic_default_then_browser() {
+        let mut clinic = studylink_model::AccountSettings::defaults("C");
+        clinic.default_language = Some(studylink_model::Language::Es);
+        let mut h = HeaderMap::new();
+        h.insert("accept-language", "en-US,en".parse().unwrap());
+        assert_eq!(I18n::for_staff(&h, Some(&clinic)), Lang::Es, "the clinic's default beats the browser");
+        assert_eq!(I18n::for_staff(&HeaderMap::new(), Some(&clinic)), Lang::Es);
+        h.insert("cookie", "lang=en".parse().unwrap());
+        assert_eq!(I18n::for_staff(&h, Some(&clinic)), Lang::En, "the user's switch beats the clinic");
+        clinic.default_language = None;
+        let mut h = HeaderMap::new();
+        h.insert("accept-language", "es".parse().unwrap());
+        assert_eq!(I18n::for_staff(&h, Some(&clinic)), Lang::Es, "no clinic default: the browser");
+        assert_eq!(I18n::for_staff(&HeaderMap::new(), None), Lang::En);
     }
 
     #[test]

@@ -18,22 +18,26 @@ pub struct Chrome {
     pub csrf: String,
     pub user_email: Option<String>,
     pub is_admin: bool,
-    /// Which nav entry is current: "studies", "upload", "users", "api-keys" or "".
+    /// Which nav entry is current: "studies", "upload", "users", "api-keys", "settings" or "".
     pub nav: &'static str,
     /// Path and query of this page, for the language switch to come back to.
     pub here: String,
+    /// The clinic's time zone for our own timestamps (UTC before sign-in).
+    pub tz: chrono_tz::Tz,
 }
 
 impl Chrome {
     /// For a page behind sign-in.
     pub fn staff(headers: &HeaderMap, uri: &Uri, staff: &StaffUser, nav: &'static str) -> Chrome {
+        let clinic = staff.clinic.as_deref();
         Chrome {
-            lang: I18n::for_request(headers),
+            lang: I18n::for_staff(headers, clinic),
             csrf: staff.session.csrf_token.clone(),
             user_email: Some(staff.user.email.clone()),
             is_admin: staff.user.role == Role::Admin,
             nav,
             here: here(uri),
+            tz: clinic.map_or(chrono_tz::UTC, |s| format::zone(&s.time_zone)),
         }
     }
 
@@ -46,6 +50,7 @@ impl Chrome {
             is_admin: false,
             nav: "",
             here: here(uri),
+            tz: chrono_tz::UTC,
         }
     }
 
@@ -83,7 +88,7 @@ impl Chrome {
 
     /// A stored timestamp (ms) in the clinic's time zone.
     pub fn timestamp(&self, ms: &i64) -> String {
-        format::timestamp(self.lang, *ms)
+        format::timestamp_in(self.lang, self.tz, *ms)
     }
 
     /// A count with the language's digit grouping.

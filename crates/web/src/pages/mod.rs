@@ -1,5 +1,5 @@
 //! Staff HTML pages: the shared layout, localisation, static files, the
-//! Studies screen, the study view and the upload page.
+//! Studies screen, the study view, the upload page and the clinic settings.
 //!
 //! Other screens reuse [`layout::Chrome`] (templates extend `layout.html` and
 //! hold it as `c`), [`i18n`] for every string, and [`security_headers`].
@@ -10,6 +10,8 @@ pub mod layout;
 mod lang;
 mod links;
 mod send;
+pub mod settings;
+pub mod settings_form;
 mod static_files;
 mod studies;
 mod study;
@@ -17,6 +19,7 @@ mod unzip;
 mod upload;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::get;
@@ -30,6 +33,11 @@ pub fn routes() -> Router<AppState> {
         .route("/studies/{uid}/send", get(send::page).post(send::submit))
         .route("/upload", get(upload::page).post(upload::receive))
         .route("/lang", get(lang::switch))
+        .route(
+            "/admin/settings",
+            get(settings::page).post(settings::save).layer(DefaultBodyLimit::max(settings::MAX_BODY_BYTES)),
+        )
+        .route("/clinic/{account}/logo", get(settings::logo))
         .route("/static/{name}", get(static_files::serve))
         .layer(axum::middleware::map_response(security_headers))
 }
