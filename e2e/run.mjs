@@ -817,13 +817,21 @@ async function runSteps({ setupUrl, work }) {
       // Several contexts are open; a page without focus may have its file picker suppressed.
       await kb.page.bringToFront();
       await kb.page.evaluate(() => document.getElementById("pick-files").addEventListener("click", () => (window.__pickerClicked = true)));
-      const [chooser] = await Promise.all([
-        kb.page.waitForEvent("filechooser").catch(async (e) => {
-          const why = await kb.page.evaluate(() => ({ clicked: !!window.__pickerClicked, focus: document.hasFocus(), active: document.activeElement?.id }));
-          throw new Failure(`no file picker after Enter on the drop zone (${JSON.stringify(why)}): ${e.message.split("\n")[0]}`);
-        }),
-        kb.page.keyboard.press("Enter"),
-      ]);
+      // Playwright turns on file-chooser interception asynchronously when the first waiter
+      // registers; an Enter that wins that race opens the (invisible, headless) native picker
+      // instead. So give the user's Enter one retry, as a person would.
+      let chooser = null;
+      const pressEnterForChooser = () =>
+        Promise.all([kb.page.waitForEvent("filechooser", { timeout: 5000 }).catch(() => null), kb.page.keyboard.press("Enter")]);
+      [chooser] = await pressEnterForChooser();
+      if (!chooser) {
+        notes.push("keyboard: the first Enter on the drop zone opened no interceptable picker; the second did");
+        [chooser] = await pressEnterForChooser();
+      }
+      if (!chooser) {
+        const why = await kb.page.evaluate(() => ({ clicked: !!window.__pickerClicked, focus: document.hasFocus(), active: document.activeElement?.id }));
+        throw new Failure(`no file picker after Enter on the drop zone, twice (${JSON.stringify(why)})`);
+      }
       check(chooser.isMultiple(), "Enter on the drop zone opens a multi-file picker");
       await chooser.setFiles([]);
       const folderReachable = await kb.page.evaluate(() => {
