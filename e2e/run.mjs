@@ -52,6 +52,7 @@ const EN = {
   upload: "Upload",
   users: "Users",
   apiKeys: "API keys",
+  settings: "Settings",
   signOut: "Sign out",
   uploadTitle: "Upload studies",
   stored: "Stored",
@@ -79,6 +80,7 @@ const ES = {
   studies: "Estudios",
   upload: "Subir",
   users: "Usuarios",
+  settings: "Configuración",
   signOut: "Cerrar sesión",
   uploadTitle: "Subir estudios",
   pickFolder: "Elegir una carpeta",
@@ -663,7 +665,7 @@ async function runSteps({ setupUrl, work }) {
   await step(addUser, ["login: sign out, wrong password → generic error, right one → Studies"], async () => {
     await navigate(page, () => page.getByRole("link", { name: EN.users, exact: true }).click(), { path: "/admin/users" });
     eq(await h1(page), EN.users, "users heading");
-    eq(JSON.stringify(await navLinks(page)), JSON.stringify([EN.studies, EN.upload, EN.users, EN.apiKeys]), "admin navigation");
+    eq(JSON.stringify(await navLinks(page)), JSON.stringify([EN.studies, EN.upload, EN.users, EN.apiKeys, EN.settings]), "admin navigation");
     eq(await page.locator("nav.mainnav a[aria-current=page]").innerText(), EN.users, "current nav entry");
     await page.getByLabel("Email").fill(STAFF_EMAIL);
     eq(await page.getByLabel("Role").inputValue(), "staff", "default role");
@@ -750,7 +752,7 @@ async function runSteps({ setupUrl, work }) {
     await navigate(page, () => page.locator(".langs a[lang=es]").click(), { path: "/upload" });
     eq(await htmlLang(page), ES.html, "<html lang>");
     eq(await h1(page), ES.uploadTitle, "upload heading in Spanish");
-    eq(JSON.stringify(await navLinks(page)), JSON.stringify([ES.studies, ES.upload, ES.users, "Claves de API"]), "navigation in Spanish");
+    eq(JSON.stringify(await navLinks(page)), JSON.stringify([ES.studies, ES.upload, ES.users, "Claves de API", ES.settings]), "navigation in Spanish");
     eq(await text(page.getByRole("button", { name: ES.signOut })), ES.signOut, "sign-out button in Spanish");
     check((await page.locator("#dropzone").innerText()).includes(ES.pickFolder), "folder button in Spanish");
     eq(await page.locator(".langs strong").innerText(), "ES", "current language marked");
