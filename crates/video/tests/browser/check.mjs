@@ -73,6 +73,10 @@ try {
       last = v.currentTime;
       maxTime = Math.max(maxTime, last);
     }
+    // Right at the loop point Chromium may briefly drop to HAVE_METADATA while it
+    // seeks back to the start (seen on a loaded machine): let it settle.
+    const settle = Date.now() + 5000;
+    while (v.readyState < 2 && !v.error && Date.now() < settle) await sleep(20);
     const q = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality() : {};
     const out = {
       readyState: v.readyState,
