@@ -4,7 +4,9 @@
 // drives Debian's Chromium through playwright-core (no browser download), and
 // walks the staff pages the way a person would: first-admin setup, sign in/out,
 // uploads (folder, repeat, ZIP), admin users and API keys, a staff account,
-// the EN/ES switch and the keyboard. Every HTML page is checked for security
+// the EN/ES switch and the keyboard; then the Studies screen with the corpus
+// (studies.mjs) and "Send to patient" against MailDev and Kannel, with the
+// patient's page on a phone (send.mjs). Every HTML page is checked for security
 // headers, console errors, failed requests and horizontal overflow, and every
 // step leaves a screenshot in target/e2e/.
 //
@@ -27,6 +29,7 @@ import { chromium } from "playwright-core";
 import { zipSync } from "fflate";
 
 import { studiesSteps } from "./studies.mjs";
+import { sendSteps } from "./send.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
@@ -35,8 +38,22 @@ const CORPUS = process.env.STUDYLINK_CORPUS || path.resolve(ROOT, "..", "shared"
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const OUT = path.resolve(process.env.E2E_OUT || path.join(ROOT, "target", "e2e"));
 const ACTION_TIMEOUT = 10_000;
-// The corpus steps send ~130 files by C-STORE and render every thumbnail.
-const WATCHDOG_MS = 360_000;
+// The corpus steps send ~130 files by C-STORE and render every thumbnail; the
+// send steps prepare three patient links (de-identification, video).
+const WATCHDOG_MS = 600_000;
+
+// Email and SMS go to the peers of scripts/peers/ (MailDev, Kannel with a fake
+// SMSC): the send steps read what they received. Variables already set win.
+const NOTIFY_ENV = {
+  STUDYLINK__NOTIFY__SMTP__HOST: "127.0.0.1",
+  STUDYLINK__NOTIFY__SMTP__PORT: process.env.MAILDEV_SMTP_PORT || "1025",
+  STUDYLINK__NOTIFY__SMTP__TLS: "none",
+  STUDYLINK__NOTIFY__SMTP__FROM: "noreply@clinic.example",
+  STUDYLINK__NOTIFY__SMS__PROVIDER: "kannel",
+  STUDYLINK__NOTIFY__SMS__BASE_URL: `http://127.0.0.1:${process.env.KANNEL_SENDSMS_PORT || 13913}`,
+  STUDYLINK__NOTIFY__SMS__USERNAME: "studylink",
+  STUDYLINK__NOTIFY__SMS__PASSWORD: "studylink-test",
+};
 
 const ADMIN = { email: "admin@clinic.example", password: "correct horse battery staple" };
 const STAFF_EMAIL = "nurse@clinic.example";
@@ -53,6 +70,7 @@ const EN = {
   users: "Users",
   apiKeys: "API keys",
   settings: "Settings",
+  outbox: "Outbox",
   signOut: "Sign out",
   uploadTitle: "Upload studies",
   stored: "Stored",
@@ -66,7 +84,7 @@ const EN = {
   keysNone: "No API keys yet.",
   studiesOf: (n) => `of ${n} studies`,
   selected: (n) => `${n} images selected`,
-  sendSelected: (n) => `${n} images were selected.`,
+  sendSelected: (n) => `${n} images will be sent.`,
   sendTo: "Send to",
   sendToPatient: "Send to patient",
   tabShared: "Shared",
@@ -81,6 +99,7 @@ const ES = {
   upload: "Subir",
   users: "Usuarios",
   settings: "Configuración",
+  outbox: "Bandeja de salida",
   signOut: "Cerrar sesión",
   uploadTitle: "Subir estudios",
   pickFolder: "Elegir una carpeta",
@@ -174,7 +193,7 @@ async function startServer(dataDir) {
   serverLog = fs.createWriteStream(path.join(OUT, "server.log"));
   server = spawn(BIN, ["--data-dir", dataDir, "serve", "--http", "127.0.0.1:0", "--dicom", "127.0.0.1:0"], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...NOTIFY_ENV, ...process.env, NO_COLOR: "1" },
   });
   // Keep draining both pipes for the whole run: a full pipe would stall the server.
   server.stderr.on("data", (d) => serverLog.write(d));
@@ -236,7 +255,7 @@ const LAUNCH_ARGS = [
 
 const SECURITY_HEADERS = {
   "content-security-policy": (v) =>
-    /default-src 'self'/.test(v) && /frame-ancestors 'none'/.test(v) && /script-src 'self'/.test(v) && !/unsafe-inline|unsafe-eval/.test(v),
+    /default-src '(self|none)'/.test(v) && /frame-ancestors 'none'/.test(v) && /script-src 'self'/.test(v) && !/unsafe-inline|unsafe-eval/.test(v),
   "x-frame-options": (v) => v.toUpperCase() === "DENY",
   "x-content-type-options": (v) => v.toLowerCase() === "nosniff",
   "referrer-policy": (v) => ["same-origin", "no-referrer", "strict-origin", "strict-origin-when-cross-origin"].includes(v),
@@ -273,6 +292,8 @@ function track(page, label) {
     // Nor is a lazy thumbnail still loading when the page is left (a broken
     // one is caught by the steps that check naturalWidth).
     if (why === "net::ERR_ABORTED" && r.resourceType() === "image") return;
+    // Or a video the patient's viewer stopped (closing it drops the source mid-range).
+    if (why === "net::ERR_ABORTED" && r.resourceType() === "media") return;
     problems.push({ label, kind: "requestfailed", text: `${r.method()} ${r.url()} ${why}`, url: r.url() });
   });
   page.on("request", (r) => {
@@ -322,6 +343,8 @@ async function navigate(page, action, { status = 200, path: wantPath } = {}) {
   const respP = page.waitForResponse(
     (r) => r.request().isNavigationRequest() && r.request().frame() === page.mainFrame() && !(r.status() >= 300 && r.status() < 400),
   );
+  // If `action` throws, nobody awaits this one: its timeout must not crash the run.
+  respP.catch(() => {});
   expectNav.set(page, status);
   // Mark the current document, to know when the next one has replaced it
   // (the response arrives before the page commits, and a redirect may come
@@ -665,7 +688,7 @@ async function runSteps({ setupUrl, work }) {
   await step(addUser, ["login: sign out, wrong password → generic error, right one → Studies"], async () => {
     await navigate(page, () => page.getByRole("link", { name: EN.users, exact: true }).click(), { path: "/admin/users" });
     eq(await h1(page), EN.users, "users heading");
-    eq(JSON.stringify(await navLinks(page)), JSON.stringify([EN.studies, EN.upload, EN.users, EN.apiKeys, EN.settings]), "admin navigation");
+    eq(JSON.stringify(await navLinks(page)), JSON.stringify([EN.studies, EN.upload, EN.users, EN.apiKeys, EN.settings, EN.outbox]), "admin navigation");
     eq(await page.locator("nav.mainnav a[aria-current=page]").innerText(), EN.users, "current nav entry");
     await page.getByLabel("Email").fill(STAFF_EMAIL);
     eq(await page.getByLabel("Role").inputValue(), "staff", "default role");
@@ -752,7 +775,7 @@ async function runSteps({ setupUrl, work }) {
     await navigate(page, () => page.locator(".langs a[lang=es]").click(), { path: "/upload" });
     eq(await htmlLang(page), ES.html, "<html lang>");
     eq(await h1(page), ES.uploadTitle, "upload heading in Spanish");
-    eq(JSON.stringify(await navLinks(page)), JSON.stringify([ES.studies, ES.upload, ES.users, "Claves de API", ES.settings]), "navigation in Spanish");
+    eq(JSON.stringify(await navLinks(page)), JSON.stringify([ES.studies, ES.upload, ES.users, "Claves de API", ES.settings, ES.outbox]), "navigation in Spanish");
     eq(await text(page.getByRole("button", { name: ES.signOut })), ES.signOut, "sign-out button in Spanish");
     check((await page.locator("#dropzone").innerText()).includes(ES.pickFolder), "folder button in Spanish");
     eq(await page.locator(".langs strong").innerText(), "ES", "current language marked");
@@ -790,6 +813,11 @@ async function runSteps({ setupUrl, work }) {
   // --- 7. keyboard -----------------------------------------------------------
   await step("keyboard: sign in with typing, Tab and Enter only", ["setup: the one-time URL creates the first admin and signs in"], async () => {
     const kb = await newContext("keyboard");
+    // Playwright turns file-chooser interception on asynchronously when a listener
+    // registers; registered here, long before the Enter below, it is on by then (a
+    // native picker opened before would stay open, invisibly, and block the next).
+    const choosers = [];
+    kb.page.on("filechooser", (c) => choosers.push(c));
     {
       await navigate(kb.page, () => kb.page.goto(base + "/login"));
       const focused = () => kb.page.evaluate(() => document.activeElement?.getAttribute("name") || document.activeElement?.tagName);
@@ -819,16 +847,14 @@ async function runSteps({ setupUrl, work }) {
       // Several contexts are open; a page without focus may have its file picker suppressed.
       await kb.page.bringToFront();
       await kb.page.evaluate(() => document.getElementById("pick-files").addEventListener("click", () => (window.__pickerClicked = true)));
-      // Playwright turns on file-chooser interception asynchronously when the first waiter
-      // registers; an Enter that wins that race opens the (invisible, headless) native picker
-      // instead. So give the user's Enter one retry, as a person would.
-      let chooser = null;
-      const pressEnterForChooser = () =>
-        Promise.all([kb.page.waitForEvent("filechooser", { timeout: 5000 }).catch(() => null), kb.page.keyboard.press("Enter")]);
-      [chooser] = await pressEnterForChooser();
+      const pressEnterForChooser = async () => {
+        await kb.page.keyboard.press("Enter");
+        return until("a file picker after Enter", () => choosers.shift(), 5000).catch(() => null);
+      };
+      let chooser = await pressEnterForChooser();
       if (!chooser) {
         notes.push("keyboard: the first Enter on the drop zone opened no interceptable picker; the second did");
-        [chooser] = await pressEnterForChooser();
+        chooser = await pressEnterForChooser();
       }
       if (!chooser) {
         const why = await kb.page.evaluate(() => ({ clicked: !!window.__pickerClicked, focus: document.hasFocus(), active: document.activeElement?.id }));
@@ -851,6 +877,19 @@ async function runSteps({ setupUrl, work }) {
       base: () => base,
       dicom: () => dicom,
       corpus: CORPUS,
+      ensureSignedIn: (p) => ensureSignedIn(p, ADMIN.email, ADMIN.password),
+    },
+    page,
+  );
+
+  // --- 9. Send to patient: email, SMS, the patient's page, password and link code ---
+  await sendSteps(
+    {
+      step, navigate, shot, check, eq, text, until, log, notes, newContext,
+      base: () => base,
+      dicom: () => dicom,
+      corpus: CORPUS,
+      adminEmail: ADMIN.email,
       ensureSignedIn: (p) => ensureSignedIn(p, ADMIN.email, ADMIN.password),
     },
     page,

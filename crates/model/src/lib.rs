@@ -6,9 +6,11 @@
 mod contact;
 mod instance;
 mod settings;
+mod share;
 
 pub use contact::{Contact, ContactKind};
 pub use instance::{InstanceMeta, InstanceInfo, PatientInfo, SeriesInfo, StudyInfo};
+pub use share::{ItemKind, NewShare, SendKind, Share, ShareId, ShareItem, ShareSend, ShareState};
 pub use settings::{
     AccountSettings, DEFAULT_LINK_LIFETIME_DAYS, DEFAULT_TIME_ZONE, DateRetention, DeidOptions, LINK_LIFETIMES_DAYS,
     Language, Logo,
@@ -179,4 +181,36 @@ pub struct AuditRecord {
     pub id: i64,
     pub at: Millis,
     pub event: AuditEvent,
+}
+
+/// The time source for rules that depend on "now" (link expiry, lockouts), so
+/// tests can move time forward instead of waiting. Production uses the system clock.
+#[derive(Clone)]
+pub struct Clock(std::sync::Arc<dyn Fn() -> Millis + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(std::sync::Arc::new(now_millis))
+    }
+
+    /// The system clock plus an offset the caller can change (tests).
+    pub fn offset(offset_ms: std::sync::Arc<std::sync::atomic::AtomicI64>) -> Clock {
+        Clock(std::sync::Arc::new(move || now_millis() + offset_ms.load(std::sync::atomic::Ordering::SeqCst)))
+    }
+
+    pub fn now(&self) -> Millis {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::system()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
 }

@@ -10,6 +10,7 @@ mod blob;
 mod error;
 pub mod outbox;
 mod query;
+pub mod share;
 mod sql;
 
 pub use blob::{BlobConfig, BlobStore};
@@ -19,6 +20,7 @@ pub use query::{
     StudySearch, StudySearchPage,
 };
 pub use outbox::OutboxStore;
+pub use share::{FailureState, ShareSendWithMessages, ShareStore};
 pub use sql::connect_with_outbox;
 pub use sql::search_terms;
 pub use sql::{BlockingIndex, PgStore, SqliteStore, connect};
@@ -51,7 +53,7 @@ pub struct NewInstance<'a> {
 /// The metadata repository. Every method is one transaction: when it returns
 /// `Ok`, its writes are committed durably.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ShareStore + Send + Sync + 'static {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 

@@ -10,8 +10,12 @@ use anyhow::{Context, Result};
 use studylink_dimse::{DimseConfig, DimseServer};
 use studylink_ingest::{IngestConfig, Ingestor};
 use studylink_model::{AccountId, Actor, AuditEvent, NewUser, Role};
-use studylink_store::{BlobConfig, BlobStore, Store};
-use studylink_web::{AppState, StateInner, WebConfig};
+use studylink_model::Clock;
+use studylink_notify::{CallbackUrls, OutboxWorker, Transports, WorkerConfig};
+use studylink_share::{ShareConfig, ShareService};
+use studylink_store::outbox::OutboxChannel;
+use studylink_store::{BlobConfig, BlobStore, OutboxStore, Store};
+use studylink_web::{AppState, DeliveryChannels, StateInner, WebConfig};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{parse_tag, Config};
@@ -30,6 +34,8 @@ pub fn init_tracing(cfg: &Config) -> Result<()> {
 
 pub struct Core {
     pub store: Arc<dyn Store>,
+    pub outbox: Arc<dyn OutboxStore>,
+    pub blobs: BlobStore,
     pub ingest: Ingestor,
     pub account: AccountId,
 }
@@ -37,7 +43,8 @@ pub struct Core {
 pub async fn open_core(cfg: &Config) -> Result<Core> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
-    let store = studylink_store::connect(&cfg.database_url()).await.context("cannot open the database")?;
+    let (store, outbox) =
+        studylink_store::connect_with_outbox(&cfg.database_url()).await.context("cannot open the database")?;
     let blob_cfg = match cfg.storage.kind.as_str() {
         "s3" => BlobConfig::S3 {
             bucket: cfg.storage.bucket.clone().context("storage.bucket is required for s3")?,
@@ -60,7 +67,7 @@ pub async fn open_core(cfg: &Config) -> Result<Core> {
         .collect();
     let ingest = Ingestor::new(
         store.clone(),
-        blobs,
+        blobs.clone(),
         IngestConfig {
             tmp_dir: cfg.data_dir.join("tmp"),
             max_instance_bytes: cfg.ingest.max_instance_mb * 1024 * 1024,
@@ -69,7 +76,7 @@ pub async fn open_core(cfg: &Config) -> Result<Core> {
     )
     .context("cannot prepare the spool directory")?;
     let account = store.default_account().await?.id;
-    Ok(Core { store, ingest, account })
+    Ok(Core { store, outbox, blobs, ingest, account })
 }
 
 fn dicom_tag(g: u16, e: u16) -> dicom_core::Tag {
@@ -99,12 +106,45 @@ pub async fn serve(cfg: Config) -> Result<()> {
         login_window_minutes: cfg.http.login_window_minutes,
         trusted_proxies: cfg.http.trusted_proxies.clone(),
     };
+    let public_url: url::Url = base.parse().with_context(|| format!("http.public_base_url {base:?} is not a URL"))?;
+    let transports = Transports::from_config(&cfg.notify, &cfg.data_dir.join("outbox"))
+        .map_err(|e| anyhow::anyhow!("invalid [notify] configuration: {e}"))?;
+    let delivery = DeliveryChannels {
+        email: !transports.is_local_only(OutboxChannel::Email),
+        sms: !transports.is_local_only(OutboxChannel::Sms),
+    };
+    let worker = OutboxWorker::new(
+        core.outbox.clone(),
+        transports,
+        WorkerConfig { callbacks: Some(CallbackUrls::new(public_url.clone())), ..WorkerConfig::default() },
+    );
+    let clock = Clock::system();
+    let shares = ShareService::new(
+        core.store.clone(),
+        core.outbox.clone(),
+        core.blobs.clone(),
+        ShareConfig {
+            public_base_url: public_url,
+            link_key: load_link_key(&cfg)?,
+            workers: if cfg.share.workers == 0 {
+                std::thread::available_parallelism().map_or(2, |n| n.get())
+            } else {
+                cfg.share.workers
+            },
+        },
+        clock.clone(),
+        Some(worker.waker()),
+    );
     let state = AppState(Arc::new(StateInner {
         store: core.store.clone(),
         ingest: core.ingest.clone(),
         config: web_cfg,
         default_account: core.account,
         metrics: Some(metrics),
+        outbox: core.outbox.clone(),
+        shares: shares.clone(),
+        clock,
+        delivery,
     }));
     let dimse = DimseServer::bind(
         DimseConfig {
@@ -142,6 +182,13 @@ pub async fn serve(cfg: Config) -> Result<()> {
     tokio::spawn(signal_watcher(shutdown.clone()));
     let dimse_task = tokio::spawn(dimse.serve(shutdown.clone()));
     tokio::spawn(maintenance(core.store.clone(), shutdown.clone()));
+    let worker_shutdown = shutdown.clone();
+    let worker_task = tokio::spawn(worker.run(async move { worker_shutdown.cancelled().await }));
+    match shares.resume().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(shares = n, "resumed preparing shares interrupted by a restart"),
+        Err(e) => tracing::warn!(error = %e, "cannot resume interrupted shares"),
+    }
     let app = studylink_web::router(state);
     let http_shutdown = shutdown.clone();
     // Without TCP_NODELAY every streamed response stalls ~40 ms on Nagle + delayed ACK.
@@ -154,8 +201,43 @@ pub async fn serve(cfg: Config) -> Result<()> {
         .await
         .context("HTTP server failed")?;
     let _ = dimse_task.await;
+    let _ = worker_task.await;
     tracing::info!("StudyLink stopped");
     Ok(())
+}
+
+/// The key patient links are derived from: `share.link_key`, else the one
+/// generated on first start in `<data_dir>/secrets/link.key` (mode 0600).
+fn load_link_key(cfg: &Config) -> Result<[u8; 32]> {
+    let text = if cfg.share.link_key.is_empty() {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let dir = cfg.data_dir.join("secrets");
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join("link.key");
+        match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut key = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+                let text = hex::encode(key);
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                f.write_all(text.as_bytes())?;
+                f.sync_all()?;
+                text
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    } else {
+        cfg.share.link_key.clone()
+    };
+    let bytes = hex::decode(text.trim()).context("the link key is not hex")?;
+    bytes.try_into().map_err(|_| anyhow::anyhow!("the link key must be 32 bytes (64 hex digits)"))
 }
 
 /// Hourly housekeeping. Any node may run it; the statements are idempotent.

@@ -20,6 +20,23 @@ pub struct Config {
     pub storage: StorageConfig,
     pub ingest: IngestSection,
     pub log: LogConfig,
+    pub share: ShareSection,
+    /// Email and SMS providers. Not serialised: its defaults are "none", and
+    /// `studylink_notify::NotifyConfig` only deserialises.
+    #[serde(default, skip_serializing)]
+    pub notify: studylink_notify::NotifyConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareSection {
+    /// 64 hex digits. Patient links are derived from it: every node of one
+    /// installation needs the same key, and changing it breaks resending old
+    /// links (they still open). Empty: generated once into
+    /// `<data_dir>/secrets/link.key`.
+    pub link_key: String,
+    /// Objects de-identified, rendered and encoded at once per share.
+    pub workers: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +146,8 @@ impl Default for Config {
                 contact_tags: vec!["00102154".into(), "00102155".into(), "00104000".into()],
             },
             log: LogConfig { format: "text".into(), level: "info".into() },
+            share: ShareSection { link_key: String::new(), workers: 0 },
+            notify: Default::default(),
         }
     }
 }
@@ -178,6 +197,11 @@ impl Config {
         );
         anyhow::ensure!(matches!(self.storage.kind.as_str(), "local" | "s3"), "storage.kind must be \"local\" or \"s3\"");
         anyhow::ensure!(matches!(self.log.format.as_str(), "text" | "json"), "log.format must be \"text\" or \"json\"");
+        anyhow::ensure!(
+            self.share.link_key.is_empty()
+                || (self.share.link_key.len() == 64 && self.share.link_key.chars().all(|c| c.is_ascii_hexdigit())),
+            "share.link_key must be 64 hex digits (generate one with: openssl rand -hex 32)"
+        );
         for t in &self.ingest.contact_tags {
             anyhow::ensure!(parse_tag(t).is_some(), "ingest.contact_tags: {t:?} is not 8 hex digits like \"00104000\"");
         }

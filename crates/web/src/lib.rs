@@ -2,11 +2,13 @@
 //! health and metrics. Handlers stay thin: they parse the request, call the
 //! store or the ingest pipeline, and map errors through [`WebError`].
 
+pub mod api;
 pub mod auth;
 pub mod dicomweb;
 mod error;
 mod ops;
 pub mod pages;
+pub mod patient;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -14,8 +16,9 @@ use std::sync::Arc;
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use studylink_ingest::Ingestor;
-use studylink_model::AccountId;
-use studylink_store::Store;
+use studylink_model::{AccountId, Clock};
+use studylink_share::ShareService;
+use studylink_store::{OutboxStore, Store};
 
 pub use error::WebError;
 
@@ -58,6 +61,22 @@ pub struct StateInner {
     /// The clinic single-clinic installs use (devices and uploads land here).
     pub default_account: AccountId,
     pub metrics: Option<PrometheusHandle>,
+    /// The same database as `store`, seen as the message outbox.
+    pub outbox: Arc<dyn OutboxStore>,
+    /// Creating, resending and revoking patient links.
+    pub shares: Arc<ShareService>,
+    /// "Now" for link expiry and lockouts (tests move it).
+    pub clock: Clock,
+    /// Which channels really leave the server (false: the outbox folder).
+    pub delivery: DeliveryChannels,
+}
+
+/// Whether email and SMS have a real provider configured. Without one, the send
+/// dialog says plainly that messages go to the Outbox page instead.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeliveryChannels {
+    pub email: bool,
+    pub sms: bool,
 }
 
 #[derive(Clone)]
@@ -75,6 +94,8 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(auth::routes())
         .merge(pages::routes())
+        .merge(patient::routes())
+        .merge(api::routes())
         .nest("/dicomweb", dicomweb::routes())
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(ops::span_without_query))
         .with_state(state)

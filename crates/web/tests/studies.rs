@@ -328,38 +328,6 @@ async fn study_view_shows_thumbnails_selection_panel_and_send_menu() {
 }
 
 #[tokio::test]
-async fn send_to_patient_says_coming_soon_with_the_selection() {
-    let app = spawn_app().await;
-    let c = staff(&app, app.account, "tech@clinic.example").await;
-    let mr = read(MR);
-    let (study, _, sop) = uids(&mr);
-    stow(&app, app.account, vec![mr]).await;
-    let (_, page) = get(&c, &app, &format!("/studies/{study}")).await;
-    let csrf = between(&page, "<meta name=\"csrf-token\" content=\"", "\"");
-    let post = |pairs: Vec<(&'static str, String)>| {
-        let body = serde_urlencoded::to_string(&pairs).unwrap();
-        c.post(format!("{}/studies/{study}/send", app.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("origin", app.base.clone())
-            .body(body)
-            .send()
-    };
-    let resp = post(vec![("csrf", csrf.clone()), ("instances", sop.clone()), ("instances", "1.2.3".into())]).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body = resp.text().await.unwrap();
-    assert!(body.contains("2 images were selected."), "{body}");
-    assert!(body.contains("Nothing was sent."));
-    let resp = post(vec![("csrf", csrf.clone())]).await.unwrap();
-    assert!(resp.text().await.unwrap().contains("No images were selected"));
-    let resp = post(vec![("csrf", "forged".into()), ("instances", sop.clone())]).await.unwrap();
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "CSRF token required");
-    let (status, _) = get(&c, &app, &format!("/studies/{study}/send")).await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, _) = get(&c, &app, "/studies/9.9.9/send").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-}
-
-#[tokio::test]
 async fn pages_need_a_session() {
     let app = spawn_app().await;
     let anon = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

@@ -16,6 +16,7 @@ mod outbox;
 mod queries;
 mod rows;
 mod search;
+mod share;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -10,6 +10,7 @@ nav-upload = Upload
 nav-users = Users
 nav-api-keys = API keys
 nav-signed-in-as = Signed in as
+nav-outbox = Outbox
 nav-sign-out = Sign out
 
 ## Errors
@@ -217,15 +218,82 @@ viewer-next = Next image
 viewer-error = This image could not be shown.
 viewer-document = Reports and documents can't be shown here yet.
 
-## Send to patient (placeholder)
+## Send to patient
 send-title = Send to patient
-send-coming-soon = Sending a link to the patient arrives in the next version of StudyLink. Nothing was sent.
 send-selected = { $count ->
-    [0] No images were selected: the whole study would be sent.
-    [one] One image was selected.
-   *[other] { $shown } images were selected.
+    [0] No images were selected: the whole study will be sent.
+    [one] One image will be sent.
+   *[other] { $shown } images will be sent.
+  }
+send-whole-study = { $count ->
+    [one] The whole study (one image) will be sent.
+   *[other] The whole study ({ $shown } images) will be sent.
   }
 send-back = Back to the study
+send-cancel = Cancel
+send-contacts-label = Patient's email and/or mobile phone
+send-contacts-help = For example: patient@example.org, 612 345 678. Separate an email and a phone number with a comma.
+send-language-label = Language of the messages and of the patient's page
+send-submit = Send link
+send-email-local = Email is not set up on this server: the email will be kept on the Outbox page (Admin → Outbox), not sent to the patient.
+send-sms-local = Text messages are not set up on this server: the SMS will be kept on the Outbox page (Admin → Outbox), not sent to the patient.
+send-active = This study's link is active: it was sent { $sent } to { $contacts }. Sending again re-sends the same link to the same contacts and keeps it working until { $until }.
+send-resend-same = Resend the same link
+send-new-link-heading = Or send a new link
+send-new-link-help = Different contacts always get a new link of their own.
+send-expired = The link sent for this study expired on { $when }. An expired link can't be sent again.
+send-revoked = The link sent for this study was revoked on { $when }.
+send-new-link = Send a new link
+send-error-images = The chosen images are no longer in this study. Choose them again from the study.
+send-preview-email = Email: { $email }
+send-preview-phone = Phone: { $phone }
+
+## A link's status page and the Shared tab
+share-title = Link to the patient
+share-preparing = Preparing the images for the patient: { $done } of { $total } ready…
+share-handed-over = The messages were handed over for delivery. The link works until { $until }.
+share-resent = The same link was sent again. It now works until { $until }.
+share-failed = Nothing could be sent: { $reason }
+share-show-link = Show the patient's link
+share-link-help = The patient's link, to read out or paste if a message doesn't arrive. Don't post it anywhere public.
+share-not-found-title = Link not found
+share-not-found = This link does not exist or belongs to another clinic.
+share-cannot-resend-title = This link can't be resent
+share-cannot-resend = The link has expired, was revoked, or is still being prepared. Send a new link from Send to patient.
+shared-last-sent = Last sent { $when }
+shared-link-heading = Link of { $when }
+shared-status = Status
+shared-active-until = Active until { $when }
+shared-expired = Expired on { $when }
+shared-revoked = Revoked on { $when }
+shared-failed = Could not be prepared
+shared-preparing = Being prepared
+shared-created = Created
+shared-created-by = { $when } by { $by }
+shared-images = Images
+shared-contacts = Sent to
+shared-protection = Protection
+shared-password = The patient sets a password (a report can't be anonymised)
+shared-link-code = The clinic's patient link code
+shared-opened-label = Opened
+shared-opened = First { $first }, last { $last } ({ $views } views)
+shared-not-opened = Not opened yet
+shared-downloads = Downloads
+shared-send-initial = Sent { $when } by { $by }
+shared-send-resend = Resent { $when } by { $by }
+shared-sms = SMS
+shared-resend = Resend
+shared-resend-expired = Resend is not available: the link has expired or was revoked. Use Send to patient to send a new link.
+shared-resend-preparing = Resend becomes available when the link is ready.
+shared-revoke = Revoke…
+shared-revoke-confirm-text = The patient will no longer be able to open this link. This can't be undone.
+shared-revoke-confirm = Revoke the link
+delivery-queued = Queued
+delivery-sending = Sending
+delivery-sent = Sent
+delivery-delivered = Delivered
+delivery-failed = Failed
+delivery-retrying = Will retry: { $error }
 
 ## Dates, times and numbers
 fmt-date = { $month } { $day }, { $year }
@@ -340,3 +408,40 @@ country-591 = Bolivia
 country-593 = Ecuador
 country-595 = Paraguay
 country-598 = Uruguay
+
+# Outbox page and API (api/)
+outbox-nav = Outbox
+outbox-title = Outbox
+outbox-intro = The clinic's latest messages to patients, newest first. Recipients are shown in full so that a message can be delivered by hand.
+outbox-email-local = Email is not configured: messages are kept here and in the server's outbox folder, not sent to patients. Deliver them yourself (copy the message below) or ask whoever runs the server to set up email.
+outbox-sms-local = Text messages are not configured: messages are kept here and in the server's outbox folder, not sent to patients. Deliver them yourself (copy the message below) or ask whoever runs the server to set up an SMS provider.
+outbox-empty = No messages yet.
+outbox-count = { $count ->
+    [one] One message
+   *[other] { $shown } messages
+  }
+outbox-col-time = Queued
+outbox-col-channel = Channel
+outbox-col-recipient = Recipient
+outbox-col-status = Status
+outbox-col-share = Link
+outbox-col-message = Message
+outbox-show-message = Show the message
+outbox-subject = Subject:
+outbox-unreadable = This message can't be shown.
+outbox-attempts = { $count ->
+    [0] not tried yet
+    [one] 1 attempt
+   *[other] { $count } attempts
+  }
+api-error-study-not-found = There is no study with this Study Instance UID in your clinic.
+api-error-share-not-found = There is no such link in your clinic.
+api-error-expired = This link has expired or was revoked, so it can't be sent again. Send the study again to create a new link.
+api-error-not-ready = The link is still being prepared. Try again when it is ready.
+api-error-unknown-instance = Some of the chosen images are not in this study.
+api-error-empty = Nothing to send: no images were chosen.
+api-error-language = The language must be "es" or "en".
+api-error-admin-only = Only administrators of the clinic (or an API key) can do this.
+api-error-unknown-field = This field does not exist.
+api-error-type = This field has the wrong type.
+api-error-contacts-missing = Enter the patient's email address, mobile phone number, or both separated by a comma.

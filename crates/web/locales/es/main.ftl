@@ -10,6 +10,7 @@ nav-upload = Subir
 nav-users = Usuarios
 nav-api-keys = Claves de API
 nav-signed-in-as = Sesión iniciada como
+nav-outbox = Bandeja de salida
 nav-sign-out = Cerrar sesión
 
 ## Errores
@@ -217,15 +218,82 @@ viewer-next = Imagen siguiente
 viewer-error = No se pudo mostrar esta imagen.
 viewer-document = Los informes y documentos todavía no se pueden ver aquí.
 
-## Enviar a paciente (provisional)
+## Enviar a paciente
 send-title = Enviar a paciente
-send-coming-soon = El envío del enlace al paciente llega en la próxima versión de StudyLink. No se ha enviado nada.
 send-selected = { $count ->
-    [0] No se seleccionó ninguna imagen: se enviaría el estudio completo.
-    [one] Se seleccionó una imagen.
-   *[other] Se seleccionaron { $shown } imágenes.
+    [0] No se seleccionó ninguna imagen: se enviará el estudio completo.
+    [one] Se enviará una imagen.
+   *[other] Se enviarán { $shown } imágenes.
+  }
+send-whole-study = { $count ->
+    [one] Se enviará el estudio completo (una imagen).
+   *[other] Se enviará el estudio completo ({ $shown } imágenes).
   }
 send-back = Volver al estudio
+send-cancel = Cancelar
+send-contacts-label = Email y/o teléfono móvil del paciente
+send-contacts-help = Por ejemplo: paciente@ejemplo.es, 612 345 678. Separe el email y el teléfono con una coma.
+send-language-label = Idioma de los mensajes y de la página del paciente
+send-submit = Enviar enlace
+send-email-local = El email no está configurado en este servidor: el mensaje se guardará en la página Bandeja de salida (Administración → Bandeja de salida), no se enviará al paciente.
+send-sms-local = Los SMS no están configurados en este servidor: el SMS se guardará en la página Bandeja de salida (Administración → Bandeja de salida), no se enviará al paciente.
+send-active = El enlace de este estudio está activo: se envió el { $sent } a { $contacts }. Enviarlo de nuevo reenvía el mismo enlace a los mismos contactos y lo mantiene activo hasta el { $until }.
+send-resend-same = Reenviar el mismo enlace
+send-new-link-heading = O enviar un enlace nuevo
+send-new-link-help = Otros contactos reciben siempre un enlace nuevo propio.
+send-expired = El enlace enviado para este estudio caducó el { $when }. Un enlace caducado no se puede reenviar.
+send-revoked = El enlace enviado para este estudio se revocó el { $when }.
+send-new-link = Enviar un enlace nuevo
+send-error-images = Las imágenes elegidas ya no están en este estudio. Vuelva a elegirlas desde el estudio.
+send-preview-email = Email: { $email }
+send-preview-phone = Teléfono: { $phone }
+
+## Estado de un enlace y pestaña Compartido
+share-title = Enlace al paciente
+share-preparing = Preparando las imágenes para el paciente: { $done } de { $total } listas…
+share-handed-over = Los mensajes se entregaron para su envío. El enlace funciona hasta el { $until }.
+share-resent = Se volvió a enviar el mismo enlace. Ahora funciona hasta el { $until }.
+share-failed = No se pudo enviar nada: { $reason }
+share-show-link = Mostrar el enlace del paciente
+share-link-help = El enlace del paciente, para dictarlo o pegarlo si un mensaje no llega. No lo publique en ningún sitio.
+share-not-found-title = Enlace no encontrado
+share-not-found = Este enlace no existe o pertenece a otra clínica.
+share-cannot-resend-title = Este enlace no se puede reenviar
+share-cannot-resend = El enlace caducó, se revocó o todavía se está preparando. Envíe un enlace nuevo desde Enviar a paciente.
+shared-last-sent = Último envío: { $when }
+shared-link-heading = Enlace del { $when }
+shared-status = Estado
+shared-active-until = Activo hasta el { $when }
+shared-expired = Caducó el { $when }
+shared-revoked = Revocado el { $when }
+shared-failed = No se pudo preparar
+shared-preparing = En preparación
+shared-created = Creado
+shared-created-by = { $when } por { $by }
+shared-images = Imágenes
+shared-contacts = Enviado a
+shared-protection = Protección
+shared-password = El paciente crea una contraseña (un informe no se puede anonimizar)
+shared-link-code = El código de enlace de la clínica
+shared-opened-label = Abierto
+shared-opened = Primera vez { $first }, última { $last } ({ $views } visitas)
+shared-not-opened = Aún no abierto
+shared-downloads = Descargas
+shared-send-initial = Enviado el { $when } por { $by }
+shared-send-resend = Reenviado el { $when } por { $by }
+shared-sms = SMS
+shared-resend = Reenviar
+shared-resend-expired = No se puede reenviar: el enlace caducó o se revocó. Use Enviar a paciente para enviar un enlace nuevo.
+shared-resend-preparing = Podrá reenviarse cuando el enlace esté listo.
+shared-revoke = Revocar…
+shared-revoke-confirm-text = El paciente ya no podrá abrir este enlace. No se puede deshacer.
+shared-revoke-confirm = Revocar el enlace
+delivery-queued = En cola
+delivery-sending = Enviando
+delivery-sent = Enviado
+delivery-delivered = Entregado
+delivery-failed = Falló
+delivery-retrying = Se reintentará: { $error }
 
 ## Fechas, horas y números
 fmt-date = { $dd }/{ $mm }/{ $year }
@@ -340,3 +408,40 @@ country-591 = Bolivia
 country-593 = Ecuador
 country-595 = Paraguay
 country-598 = Uruguay
+
+# Outbox page and API (api/)
+outbox-nav = Bandeja de salida
+outbox-title = Bandeja de salida
+outbox-intro = Los últimos mensajes de la clínica a pacientes, del más reciente al más antiguo. Los destinatarios se muestran completos para poder entregar un mensaje a mano.
+outbox-email-local = El correo electrónico no está configurado: los mensajes se guardan aquí y en la carpeta de salida del servidor, no se envían a los pacientes. Entréguelos usted (copie el mensaje de abajo) o pida a quien administra el servidor que configure el correo.
+outbox-sms-local = Los mensajes de texto no están configurados: los mensajes se guardan aquí y en la carpeta de salida del servidor, no se envían a los pacientes. Entréguelos usted (copie el mensaje de abajo) o pida a quien administra el servidor que configure un proveedor de SMS.
+outbox-empty = Todavía no hay mensajes.
+outbox-count = { $count ->
+    [one] Un mensaje
+   *[other] { $shown } mensajes
+  }
+outbox-col-time = En cola desde
+outbox-col-channel = Canal
+outbox-col-recipient = Destinatario
+outbox-col-status = Estado
+outbox-col-share = Enlace
+outbox-col-message = Mensaje
+outbox-show-message = Ver el mensaje
+outbox-subject = Asunto:
+outbox-unreadable = Este mensaje no se puede mostrar.
+outbox-attempts = { $count ->
+    [0] sin intentos todavía
+    [one] 1 intento
+   *[other] { $count } intentos
+  }
+api-error-study-not-found = No hay ningún estudio con este Study Instance UID en su clínica.
+api-error-share-not-found = No existe ese enlace en su clínica.
+api-error-expired = Este enlace ha caducado o fue revocado, así que no se puede volver a enviar. Envíe el estudio de nuevo para crear un enlace nuevo.
+api-error-not-ready = El enlace todavía se está preparando. Vuelva a intentarlo cuando esté listo.
+api-error-unknown-instance = Algunas de las imágenes elegidas no son de este estudio.
+api-error-empty = No hay nada que enviar: no se eligió ninguna imagen.
+api-error-language = El idioma debe ser "es" o "en".
+api-error-admin-only = Solo los administradores de la clínica (o una clave de API) pueden hacer esto.
+api-error-unknown-field = Este campo no existe.
+api-error-type = Este campo tiene un tipo incorrecto.
+api-error-contacts-missing = Escriba el correo electrónico del paciente, su número de móvil, o ambos separados por una coma.

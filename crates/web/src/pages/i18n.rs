@@ -110,8 +110,11 @@ fn from_accept_language(value: &str) -> Option<Lang> {
     best.map(|(_, l)| l)
 }
 
-const SOURCES: [(&str, &str); 2] =
-    [("en", include_str!("../../locales/en/main.ftl")), ("es", include_str!("../../locales/es/main.ftl"))];
+// main.ftl: staff pages; patient.ftl: the patient's landing page.
+const SOURCES: [(&str, &str); 2] = [
+    ("en", concat!(include_str!("../../locales/en/main.ftl"), "\n", include_str!("../../locales/en/patient.ftl"))),
+    ("es", concat!(include_str!("../../locales/es/main.ftl"), "\n", include_str!("../../locales/es/patient.ftl"))),
+];
 
 static BUNDLES: LazyLock<Vec<FluentBundle<FluentResource>>> = LazyLock::new(|| {
     SOURCES
@@ -191,17 +194,21 @@ mod tests {
     /// in templates and code names a real message in every language.
     #[test]
     fn every_used_id_exists() {
-        const PREFIXES: [&str; 20] = [
+        const PREFIXES: [&str; 23] = [
             "nav", "error", "login", "form", "password", "setup", "home", "users", "role", "keys", "upload", "app",
-            "studies", "study", "viewer", "send", "fmt", "sex", "contact", "settings",
+            "studies", "study", "viewer", "send", "fmt", "sex", "contact", "settings", "share", "shared", "delivery",
         ];
         // Element ids and classes share the prefixes (send-to-patient).
         const NOT_MESSAGES: [&str; 7] = ["id=", "class=", "aria-controls=", "aria-labelledby=", "aria-describedby=", "for=", "form="];
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut checked = 0;
+        // Top level only: templates/patient/ and src/patient/ use patient.ftl's ids.
         for dir in ["templates", "src/auth", "src/pages"] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 let path = entry.unwrap().path();
+                if path.is_dir() {
+                    continue;
+                }
                 let text = std::fs::read_to_string(&path).unwrap();
                 let parts: Vec<&str> = text.split('"').collect();
                 for (i, literal) in parts.iter().enumerate().skip(1).step_by(2) {

@@ -19,6 +19,20 @@ pub fn send_page(study: &str) -> String {
     format!("/studies/{}/send", seg(study))
 }
 
+pub fn send_create(study: &str) -> String {
+    format!("/studies/{}/send/create", seg(study))
+}
+
+/// A share's status page (progress, then per-channel delivery).
+pub fn share_page(study: &str, share: i64) -> String {
+    format!("/studies/{}/shares/{share}", seg(study))
+}
+
+/// `resend` or `revoke`.
+pub fn share_action(study: &str, share: i64, action: &str) -> String {
+    format!("/studies/{}/shares/{share}/{action}", seg(study))
+}
+
 /// `/dicomweb/studies/{s}/series/{se}/instances/{i}`: the viewer appends
 /// `/rendered`, `/thumbnail` or `/frames/{n}/rendered`, and `/metadata` for the frame rate.
 pub fn instance(study: &str, series: &str, sop: &str) -> String {

@@ -8,11 +8,12 @@ pub mod format;
 pub mod i18n;
 pub mod layout;
 mod lang;
-mod links;
+pub(crate) mod links;
 mod send;
+mod shares;
 pub mod settings;
 pub mod settings_form;
-mod static_files;
+pub(crate) mod static_files;
 mod studies;
 mod study;
 mod unzip;
@@ -22,7 +23,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::AppState;
 
@@ -31,6 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(studies::page))
         .route("/studies/{uid}", get(study::page))
         .route("/studies/{uid}/send", get(send::page).post(send::submit))
+        .route("/studies/{uid}/send/create", post(send::create))
+        .route("/studies/{uid}/shares/{id}", get(shares::page))
+        .route("/studies/{uid}/shares/{id}/resend", post(shares::resend))
+        .route("/studies/{uid}/shares/{id}/revoke", post(shares::revoke))
         .route("/upload", get(upload::page).post(upload::receive))
         .route("/lang", get(lang::switch))
         .route(

@@ -15,6 +15,9 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../static/app.js")),
     ("upload.js", "text/javascript; charset=utf-8", include_bytes!("../../static/upload.js")),
     ("study.js", "text/javascript; charset=utf-8", include_bytes!("../../static/study.js")),
+    ("send.js", "text/javascript; charset=utf-8", include_bytes!("../../static/send.js")),
+    ("patient.css", "text/css; charset=utf-8", include_bytes!("../../static/patient.css")),
+    ("patient.js", "text/javascript; charset=utf-8", include_bytes!("../../static/patient.js")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
 ];
 

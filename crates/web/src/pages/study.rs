@@ -72,6 +72,9 @@ struct StudyPage {
     study: Vec<Field>,
     contacts: Vec<ContactLine>,
     /// `data-*` strings for study.js, already in the page's language.
+    /// The Shared tab: "Last sent …" and the study's links, newest first.
+    last_sent: Option<String>,
+    shares: Vec<super::shares::ShareView>,
     selected_one: String,
     selected_many: String,
     viewer_frame: String,
@@ -101,6 +104,7 @@ pub async fn page(
         )
         .await?;
     let contacts = state.store.study_contacts(account, &uid).await?;
+    let (last_sent, shares) = super::shares::study_shares(&state, &c, account, &study).await?;
 
     let tpl = StudyPage {
         title: study.patient_name.as_deref().map(format::person_name).filter(|n| !n.is_empty()).unwrap_or_else(|| c.t("studies-no-name")),
@@ -115,6 +119,8 @@ pub async fn page(
         patient: patient_fields(&c, &study),
         study: study_fields(&c, &study),
         contacts: contacts.iter().map(|ct| contact_line(&c, ct)).collect(),
+        last_sent,
+        shares,
         selected_one: c.t("study-selected-one"),
         selected_many: c.t1("study-selected-many", "count", "{n}"),
         viewer_frame: i18n::t_args(c.lang, "viewer-frame", &[("n", Arg::from("{n}")), ("total", Arg::from("{total}"))]),

@@ -6,9 +6,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use studylink_ingest::{IngestConfig, Ingestor, DEFAULT_CONTACT_TAGS};
-use studylink_model::AccountId;
-use studylink_store::{BlobConfig, BlobStore, Store};
-use studylink_web::{AppState, StateInner, WebConfig};
+use std::sync::atomic::AtomicI64;
+
+use studylink_model::{AccountId, Clock};
+use studylink_share::{ShareConfig, ShareService};
+use studylink_store::{BlobConfig, BlobStore, OutboxStore, Store};
+use studylink_web::{AppState, DeliveryChannels, StateInner, WebConfig};
+
+/// The link key of every test server (tests compute tokens with it).
+pub const TEST_LINK_KEY: [u8; 32] = [7; 32];
 
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
@@ -16,6 +22,10 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub ingest: Ingestor,
     pub account: AccountId,
+    pub outbox: Arc<dyn OutboxStore>,
+    pub shares: Arc<ShareService>,
+    /// Added to the system clock by the server: move time forward in tests.
+    pub clock_offset: Arc<AtomicI64>,
     pub dir: tempfile::TempDir,
 }
 
@@ -26,11 +36,11 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("studylink.db");
-    let store = studylink_store::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    let (store, outbox) = studylink_store::connect_with_outbox(&format!("sqlite://{}", db.display())).await.unwrap();
     let blobs = BlobStore::open(&BlobConfig::Local { root: dir.path().join("blobs") }).await.unwrap();
     let ingest = Ingestor::new(
         store.clone(),
-        blobs,
+        blobs.clone(),
         IngestConfig {
             tmp_dir: dir.path().join("tmp"),
             max_instance_bytes: 64 * 1024 * 1024,
@@ -42,12 +52,26 @@ pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     config.public_base_url = format!("http://{addr}");
+    let clock_offset = Arc::new(AtomicI64::new(0));
+    let clock = Clock::offset(clock_offset.clone());
+    let shares = ShareService::new(
+        store.clone(),
+        outbox.clone(),
+        blobs,
+        ShareConfig { public_base_url: config.public_base_url.parse().unwrap(), link_key: TEST_LINK_KEY, workers: 2 },
+        clock.clone(),
+        None,
+    );
     let state = AppState(Arc::new(StateInner {
         store: store.clone(),
         ingest: ingest.clone(),
         config,
         default_account: account,
         metrics: None,
+        outbox: outbox.clone(),
+        shares: shares.clone(),
+        clock,
+        delivery: DeliveryChannels::default(),
     }));
     let app = studylink_web::router(state);
     tokio::spawn(async move {
@@ -59,7 +83,7 @@ pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
             .await
             .unwrap();
     });
-    TestApp { addr, base: format!("http://{addr}"), store, ingest, account, dir }
+    TestApp { addr, base: format!("http://{addr}"), store, ingest, account, outbox, shares, clock_offset, dir }
 }
 
 /// The shared test corpus (`../shared/corpus`, or `$STUDYLINK_CORPUS`).
