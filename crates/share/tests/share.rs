@@ -36,6 +36,7 @@ async fn ready(env: &Env, share: &Share) -> (Share, Vec<ShareItem>) {
         started.elapsed().as_millis()
     );
     assert_eq!(done.state, ShareState::Ready, "{:?}", done.state_error);
+    env.settled(share.id).await;
     let items = env.store.share_items(share.id).await.unwrap();
     (done, items)
 }
@@ -445,6 +446,7 @@ async fn a_share_whose_only_object_is_rejected_fails() {
         .unwrap();
     let done = env.shares.wait_ready(share.id).await.unwrap();
     assert_eq!(done.state, ShareState::Failed);
+    env.settled(share.id).await;
     let reason = done.state_error.clone().unwrap();
     assert!(reason.contains("could not be de-identified"), "{reason}");
     assert!(!done.is_active(env.now()));
@@ -497,6 +499,7 @@ async fn a_missing_original_fails_the_share_with_a_reason() {
         .unwrap();
     let done = env.shares.wait_ready(share.id).await.unwrap();
     assert_eq!(done.state, ShareState::Failed);
+    env.settled(share.id).await;
     assert!(done.state_error.unwrap().contains("missing"));
 }
 

@@ -12,6 +12,9 @@
     reveal.addEventListener("change", () => {
       for (const f of fields) f.type = reveal.checked ? "text" : "password";
     });
+    // After a wrong or missing answer, straight back to that field.
+    const bad = document.querySelector(".gate [aria-invalid=true]");
+    if (bad) bad.focus();
   }
 
   const dlg = document.getElementById("viewer");

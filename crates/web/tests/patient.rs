@@ -86,20 +86,6 @@ impl Media {
             dcm: pattern(3000, 7),
         }
     }
-
-    /// Real pictures, video and PDF from a folder (see [`demo_server`]).
-    fn from_dir(dir: &std::path::Path) -> Media {
-        let read = |n: &str| std::fs::read(dir.join(n)).unwrap_or_else(|e| panic!("{n}: {e}"));
-        Media {
-            jpg: read("image.jpg"),
-            thumb: read("thumb.jpg"),
-            cine_jpg: read("cine.jpg"),
-            cine_thumb: read("cine-thumb.jpg"),
-            mp4: read("cine.mp4"),
-            pdf: read("report.pdf"),
-            dcm: std::fs::read(corpus().join(STUDY_FILE)).unwrap(),
-        }
-    }
 }
 
 struct Link {
@@ -258,7 +244,13 @@ async fn post_form(c: &reqwest::Client, link: &Link, fields: &[(&str, &str)]) ->
 }
 
 /// Posts the form with a form token and mode read earlier.
-async fn post_with(c: &reqwest::Client, link: &Link, t: &str, mode: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+async fn post_with(
+    c: &reqwest::Client,
+    link: &Link,
+    t: &str,
+    mode: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
     let mut all = vec![("t", t), ("mode", mode)];
     all.extend_from_slice(fields);
     c.post(&link.url)
@@ -308,7 +300,10 @@ async fn the_page_shows_the_gallery_without_patient_data() {
         assert!(html.contains(label), "{label}");
     }
     let t = &link.token;
-    assert!(html.contains(&format!("<img src=\"/p/{t}/f/0/thumb\" width=\"256\" height=\"192\" alt=\"Image 1 of 3\"")), "{html}");
+    assert!(
+        html.contains(&format!("<img src=\"/p/{t}/f/0/thumb\" width=\"256\" height=\"192\" alt=\"Image 1 of 3\"")),
+        "{html}"
+    );
     assert!(html.contains(&format!("href=\"/p/{t}/f/1/mp4?dl=1\" download")));
     assert!(html.contains(&format!("href=\"/p/{t}/f/2/doc\"")));
     assert!(html.contains(&format!("href=\"/p/{t}/all.zip\" download")));
@@ -358,7 +353,13 @@ async fn unknown_links_are_404_without_details() {
     let app = spawn_app().await;
     let _real = make_share(&app, Opts::default()).await;
     let unknown = token_for(&TEST_LINK_KEY, b"never issued");
-    for path in [format!("/p/{unknown}"), "/p/short".into(), format!("/p/{unknown}/f/0/jpg"), format!("/p/{unknown}/all.zip"), format!("/p/{unknown}/other")] {
+    for path in [
+        format!("/p/{unknown}"),
+        "/p/short".into(),
+        format!("/p/{unknown}/f/0/jpg"),
+        format!("/p/{unknown}/all.zip"),
+        format!("/p/{unknown}/other"),
+    ] {
         let resp = client().get(format!("{}{path}", app.base)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
         assert_patient_headers(resp.headers(), &path);
@@ -422,7 +423,11 @@ async fn the_first_visitor_creates_the_password_and_later_ones_enter_it() {
     let link = make_share(&app, Opts { password_required: true, ..Opts::default() }).await;
     let first = client();
     let html = first.get(&link.url).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("Choose a password") && html.contains("name=\"new_password\"") && html.contains("name=\"confirm\""));
+    assert!(
+        html.contains("Choose a password")
+            && html.contains("name=\"new_password\"")
+            && html.contains("name=\"confirm\"")
+    );
     assert!(!html.contains("/f/0/thumb"), "no images before the password");
     assert_eq!(first.get(format!("{}/f/0/jpg", link.url)).send().await.unwrap().status(), StatusCode::FORBIDDEN);
     assert_eq!(first.get(format!("{}/all.zip", link.url)).send().await.unwrap().status(), StatusCode::FORBIDDEN);
@@ -443,12 +448,22 @@ async fn the_first_visitor_creates_the_password_and_later_ones_enter_it() {
     let resp = post_form(&first, &link, &[("new_password", "blue heron 42"), ("confirm", "blue heron 24")]).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(resp.text().await.unwrap().contains("not the same"));
-    assert_eq!(app.store.share(app.account, link.share.id).await.unwrap().unwrap().failed_attempts, 0, "slips are not attempts");
+    assert_eq!(
+        app.store.share(app.account, link.share.id).await.unwrap().unwrap().failed_attempts,
+        0,
+        "slips are not attempts"
+    );
 
     let resp = post_form(&first, &link, &[("new_password", "blue heron 42"), ("confirm", "blue heron 42")]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_patient_headers(resp.headers(), "303");
-    let cookie = resp.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("studylink_link=")).unwrap();
+    let cookie = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("studylink_link="))
+        .unwrap();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(cookie.contains(&format!("Path=/p/{}", link.token)), "{cookie}");
     assert!(cookie.contains("Max-Age=43200"), "12 hours: {cookie}");
@@ -463,7 +478,9 @@ async fn the_first_visitor_creates_the_password_and_later_ones_enter_it() {
     // Another browser must enter it.
     let second = client();
     let html = second.get(&link.url).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("Enter the password") && html.contains("name=\"password\"") && !html.contains("new_password"));
+    assert!(
+        html.contains("Enter the password") && html.contains("name=\"password\"") && !html.contains("new_password")
+    );
     let resp = post_form(&second, &link, &[("password", "blue heron 4")]).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(resp.text().await.unwrap().contains("4 tries left"));
@@ -536,7 +553,8 @@ async fn five_wrong_passwords_lock_the_link_for_15_minutes() {
 async fn the_clinic_link_code_is_asked_kept_for_old_links_and_dropped_when_removed() {
     let app = spawn_app().await;
     set_clinic(&app, |s| s.clinic_name = "Clínica del Sol".into()).await;
-    let v1 = app.store.set_link_code(app.account, Some(&hash_password("sol-2026").unwrap()), &Actor::System).await.unwrap();
+    let v1 =
+        app.store.set_link_code(app.account, Some(&hash_password("sol-2026").unwrap()), &Actor::System).await.unwrap();
     let old = make_share(&app, Opts { link_code_version: v1, ..Opts::default() }).await;
     let html = client().get(&old.url).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Clinic code") && html.contains("Clínica del Sol protects its patient links"), "{html}");
@@ -551,7 +569,8 @@ async fn the_clinic_link_code_is_asked_kept_for_old_links_and_dropped_when_remov
     assert_eq!(c.get(&old.url).send().await.unwrap().status(), StatusCode::OK);
 
     // A new code: old links keep the code they were made with, new ones take the new.
-    let v2 = app.store.set_link_code(app.account, Some(&hash_password("luna-2027").unwrap()), &Actor::System).await.unwrap();
+    let v2 =
+        app.store.set_link_code(app.account, Some(&hash_password("luna-2027").unwrap()), &Actor::System).await.unwrap();
     let new = make_share(&app, Opts { link_code_version: v2, ..Opts::default() }).await;
     let c = client();
     assert_eq!(post_form(&c, &old, &[("code", "luna-2027")]).await.status(), StatusCode::FORBIDDEN);
@@ -564,10 +583,17 @@ async fn the_clinic_link_code_is_asked_kept_for_old_links_and_dropped_when_remov
     let c = client();
     let html = c.get(&both.url).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("name=\"code\"") && html.contains("name=\"new_password\""));
-    let resp = post_form(&c, &both, &[("code", "wrong"), ("new_password", "blue heron 42"), ("confirm", "blue heron 42")]).await;
+    let resp =
+        post_form(&c, &both, &[("code", "wrong"), ("new_password", "blue heron 42"), ("confirm", "blue heron 42")])
+            .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    assert!(app.store.share(app.account, both.share.id).await.unwrap().unwrap().password_hash.is_none(), "a wrong code sets nothing");
-    let resp = post_form(&c, &both, &[("code", "luna-2027"), ("new_password", "blue heron 42"), ("confirm", "blue heron 42")]).await;
+    assert!(
+        app.store.share(app.account, both.share.id).await.unwrap().unwrap().password_hash.is_none(),
+        "a wrong code sets nothing"
+    );
+    let resp =
+        post_form(&c, &both, &[("code", "luna-2027"), ("new_password", "blue heron 42"), ("confirm", "blue heron 42")])
+            .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let c2 = client();
     let resp = post_form(&c2, &both, &[("code", "luna-2027"), ("password", "wrong one 1")]).await;
@@ -586,6 +612,31 @@ async fn the_clinic_link_code_is_asked_kept_for_old_links_and_dropped_when_remov
 }
 
 #[tokio::test]
+async fn cookies_are_secure_when_the_site_is_https() {
+    let app = common::spawn_app_with(studylink_web::WebConfig { secure_cookies: true, ..Default::default() }).await;
+    let link = make_share(&app, Opts { password_required: true, ..Opts::default() }).await;
+    let resp = client().get(&link.url).send().await.unwrap();
+    let form_cookie = resp.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    assert!(form_cookie.starts_with("studylink_form="), "{form_cookie}");
+    assert!(
+        form_cookie.contains("SameSite=Strict") && form_cookie.contains("HttpOnly") && form_cookie.contains("; Secure")
+    );
+    let t = field(&resp.text().await.unwrap(), "t");
+    // The cookie store keeps Secure cookies off plain http, so send it by hand.
+    let resp = client()
+        .post(&link.url)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("studylink_form={t}"))
+        .body(format!("t={t}&mode=create&new_password=blue+heron+42&confirm=blue+heron+42"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let access = resp.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(access.starts_with("studylink_link=") && access.ends_with("; Secure"), "{access}");
+}
+
+#[tokio::test]
 async fn posts_from_another_site_are_refused() {
     let app = spawn_app().await;
     let link = make_share(&app, Opts { password_required: true, ..Opts::default() }).await;
@@ -594,7 +645,8 @@ async fn posts_from_another_site_are_refused() {
     let t = field(&page, "t");
     let body = format!("t={t}&mode=create&new_password=blue+heron+42&confirm=blue+heron+42");
     let post = |origin: Option<&'static str>, referer: Option<&'static str>| {
-        let mut r = c.post(&link.url).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(body.clone());
+        let mut r =
+            c.post(&link.url).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(body.clone());
         if let Some(o) = origin {
             r = r.header(header::ORIGIN, o);
         }
@@ -630,7 +682,11 @@ async fn files_stream_with_names_types_and_ranges() {
     assert_eq!(resp.headers()[header::CONTENT_DISPOSITION], "attachment; filename=\"image-01.jpg\"");
     let resp = get("/f/0/dcm").send().await.unwrap();
     assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/dicom");
-    assert_eq!(resp.headers()[header::CONTENT_DISPOSITION], "attachment; filename=\"image-01.dcm\"", "DICOM always downloads");
+    assert_eq!(
+        resp.headers()[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"image-01.dcm\"",
+        "DICOM always downloads"
+    );
     assert_eq!(resp.bytes().await.unwrap().as_ref(), link.dcm.as_slice());
     let resp = get("/f/2/doc").send().await.unwrap();
     assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/pdf");
@@ -645,7 +701,13 @@ async fn files_stream_with_names_types_and_ranges() {
     assert_eq!(resp.headers()[header::ACCEPT_RANGES], "bytes");
     assert_eq!(resp.headers()[header::CONTENT_LENGTH], "5000");
     assert_eq!(resp.bytes().await.unwrap().as_ref(), link.mp4.as_slice());
-    for (range, start, end) in [("bytes=0-1", 0, 1), ("bytes=100-1099", 100, 1099), ("bytes=4990-", 4990, 4999), ("bytes=-10", 4990, 4999), ("bytes=4000-9999", 4000, 4999)] {
+    for (range, start, end) in [
+        ("bytes=0-1", 0, 1),
+        ("bytes=100-1099", 100, 1099),
+        ("bytes=4990-", 4990, 4999),
+        ("bytes=-10", 4990, 4999),
+        ("bytes=4000-9999", 4000, 4999),
+    ] {
         let resp = get("/f/1/mp4").header(header::RANGE, range).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT, "{range}");
         assert_eq!(resp.headers()[header::CONTENT_RANGE], format!("bytes {start}-{end}/5000").as_str(), "{range}");
@@ -663,10 +725,17 @@ async fn files_stream_with_names_types_and_ranges() {
 
     // Downloads count (and are audited); views and thumbnails don't.
     let share = app.store.share(app.account, link.share.id).await.unwrap().unwrap();
-    assert_eq!(share.downloads, 3, "jpg?dl, dcm and doc?dl; the thumbnail, the inline PDF and the video's ranges are views");
+    assert_eq!(
+        share.downloads, 3,
+        "jpg?dl, dcm and doc?dl; the thumbnail, the inline PDF and the video's ranges are views"
+    );
     let resp = get("/f/1/mp4?dl=1").header(header::RANGE, "bytes=100-").send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
-    assert_eq!(app.store.share(app.account, link.share.id).await.unwrap().unwrap().downloads, 3, "a resumed download counts once");
+    assert_eq!(
+        app.store.share(app.account, link.share.id).await.unwrap().unwrap().downloads,
+        3,
+        "a resumed download counts once"
+    );
     let a = actions(&app).await;
     assert_eq!(a.iter().filter(|x| *x == "share.downloaded").count(), 3);
 }
@@ -709,14 +778,20 @@ async fn download_all_is_a_zip_that_unzip_accepts() {
     ] {
         assert!(listing.contains(&format!("testing: {name} ")), "{name} missing:\n{listing}");
     }
-    let unzip_p = |name: &str| std::process::Command::new("unzip").arg("-p").arg(f.path()).arg(name).output().unwrap().stdout;
+    let unzip_p =
+        |name: &str| std::process::Command::new("unzip").arg("-p").arg(f.path()).arg(name).output().unwrap().stdout;
     assert_eq!(unzip_p("videos/cine-02.mp4"), link.mp4);
     let index = String::from_utf8(unzip_p("index.html")).unwrap();
-    assert!(index.contains("<html lang=\"es\">") && index.contains("Imagen 1 de 3") && index.contains("Clínica del Sol"));
+    assert!(
+        index.contains("<html lang=\"es\">") && index.contains("Imagen 1 de 3") && index.contains("Clínica del Sol")
+    );
     assert!(index.contains("src=\"images/image-01.jpg\"") && index.contains("src=\"videos/cine-02.mp4\""));
     assert!(index.contains("href=\"documents/report-03.pdf\"") && index.contains("href=\"dicom/image-01.dcm\""));
     assert!(index.contains("US KIDNEY"), "the description the clinic allows");
-    assert!(!index.contains("http://") && !index.contains("https://") && !index.contains(&link.token), "offline, no link back");
+    assert!(
+        !index.contains("http://") && !index.contains("https://") && !index.contains(&link.token),
+        "offline, no link back"
+    );
     assert_no_patient_data(&index, "index.html");
 
     let share = app.store.share(app.account, link.share.id).await.unwrap().unwrap();
@@ -729,9 +804,7 @@ async fn download_all_is_a_zip_that_unzip_accepts() {
 
 /// Peak memory while streaming a 2 GB share stays bounded (the archive is
 /// never held). Slow: writes 2 GB of sparse blobs and streams them once.
-/// `cargo nextest run -p studylink-web --test patient --run-ignored only`
 #[tokio::test]
-#[ignore = "streams 2 GB"]
 async fn a_2gb_zip_streams_in_bounded_memory() {
     let app = spawn_app().await;
     let link = make_share(&app, Opts::default()).await;
@@ -764,35 +837,4 @@ fn peak_rss_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-/// Serves links to a share with real pictures, a video and a PDF, for checks
-/// in a browser (the viewer, Lighthouse). Prints the links, then serves for
-/// `STUDYLINK_DEMO_SECS` (default 600). `STUDYLINK_DEMO_MEDIA` is a folder
-/// with image.jpg, thumb.jpg, cine.jpg, cine-thumb.jpg, cine.mp4, report.pdf.
-#[tokio::test]
-#[ignore = "serves until stopped"]
-async fn demo_server() {
-    let dir = std::path::PathBuf::from(std::env::var("STUDYLINK_DEMO_MEDIA").expect("STUDYLINK_DEMO_MEDIA"));
-    let secs: u64 = std::env::var("STUDYLINK_DEMO_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(600);
-    let app = spawn_app().await;
-    set_clinic(&app, |s| {
-        s.clinic_name = "Clínica del Sol".into();
-        s.phone = Some("+34 910 000 000".into());
-        s.email = Some("info@sol.example".into());
-        s.landing_show_study_date = true;
-        s.landing_show_study_description = true;
-    })
-    .await;
-    let media = Media::from_dir(&dir);
-    let open = make_share(&app, Opts { media: media.clone(), ..Opts::default() }).await;
-    let es = make_share(&app, Opts { media: media.clone(), language: Language::Es, ..Opts::default() }).await;
-    let password = make_share(&app, Opts { media: media.clone(), password_required: true, ..Opts::default() }).await;
-    let v = app.store.set_link_code(app.account, Some(&hash_password("sol-2026").unwrap()), &Actor::System).await.unwrap();
-    let code = make_share(&app, Opts { media, link_code_version: v, ..Opts::default() }).await;
-    println!("DEMO open {}", open.url);
-    println!("DEMO es {}", es.url);
-    println!("DEMO password {}", password.url);
-    println!("DEMO code {} (code sol-2026)", code.url);
-    tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
 }

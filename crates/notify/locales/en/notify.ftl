@@ -13,6 +13,7 @@ contact-warning-not-mobile = { $phone } does not look like a mobile number: the 
 email-subject = Your images from { $clinic }
 email-heading = Your images are ready
 email-intro = { $clinic } has shared your images with you. You can view and download them with the button below, on your phone or computer.
+email-intro-text = { $clinic } has shared your images with you. You can view and download them at this address, on your phone or computer.
 email-button = View my images
 email-link-fallback = If the button does not work, copy this address into your browser:
 email-expiry = The link works until { $date }.

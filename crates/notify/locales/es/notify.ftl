@@ -13,6 +13,7 @@ contact-warning-not-mobile = { $phone } no parece un número de móvil: es posib
 email-subject = Sus imágenes de { $clinic }
 email-heading = Sus imágenes están disponibles
 email-intro = { $clinic } ha compartido sus imágenes con usted. Puede verlas y descargarlas con el botón de abajo, desde el móvil o el ordenador.
+email-intro-text = { $clinic } ha compartido sus imágenes con usted. Puede verlas y descargarlas en esta dirección, desde el móvil o el ordenador.
 email-button = Ver mis imágenes
 email-link-fallback = Si el botón no funciona, copie esta dirección en su navegador:
 email-expiry = El enlace funciona hasta el { $date }.

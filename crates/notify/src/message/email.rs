@@ -13,13 +13,15 @@ pub(super) fn render(m: &ShareMessage) -> RenderedEmail {
 
     let heading = tr("email-heading");
     let intro = tr("email-intro");
+    // The plain-text part has no button to point at.
+    let intro_text = tr("email-intro-text");
     let button = tr("email-button");
     let fallback = tr("email-link-fallback");
     let expiry = t(lang, "email-expiry", &[("date", Arg::from(date.as_str()))]);
     let footer = tr("email-footer");
     let contact_lines = contacts(m);
 
-    let mut text = format!("{heading}\n\n{intro}\n\n{button}:\n{link}\n\n{expiry}\n");
+    let mut text = format!("{heading}\n\n{intro_text}\n\n{button}:\n{link}\n\n{expiry}\n");
     if !contact_lines.is_empty() {
         text.push('\n');
         text.push_str(&tr("email-contact"));

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use studylink_ingest::{DEFAULT_CONTACT_TAGS, IngestConfig, Ingested, Ingestor, Origin};
-use studylink_model::{AccountId, Actor, Clock, IngestSource, NewUser, Role, UserId};
+use studylink_model::{AccountId, Actor, Clock, IngestSource, NewUser, Role, ShareId, UserId};
 use studylink_notify::{CountryCode, PatientContacts};
 use studylink_share::{Requester, ShareConfig, ShareService};
 use studylink_store::{BlobConfig, BlobStore, OutboxStore, Store};
@@ -113,6 +113,18 @@ impl Env {
 
     pub fn now(&self) -> i64 {
         self.shares.clock().now()
+    }
+
+    /// Waits for the preparation task itself to end. `wait_ready` returns as
+    /// soon as the state changes; the task writes its audit event just after.
+    pub async fn settled(&self, id: ShareId) {
+        for _ in 0..1000 {
+            if self.shares.progress(id).is_none() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("share {id}: preparation task still running");
     }
 
     pub fn staff(&self) -> Requester {

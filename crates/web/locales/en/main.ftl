@@ -269,14 +269,17 @@ shared-revoked = Revoked on { $when }
 shared-failed = Could not be prepared
 shared-preparing = Being prepared
 shared-created = Created
-shared-created-by = { $when } by { $by }
+shared-by = By
 shared-images = Images
 shared-contacts = Sent to
 shared-protection = Protection
-shared-password = The patient sets a password (a report can't be anonymised)
+shared-password = The patient sets a password: some of what was shared could not be fully de-identified
 shared-link-code = The clinic's patient link code
 shared-opened-label = Opened
-shared-opened = First { $first }, last { $last } ({ $views } views)
+shared-opened = First { $first }, last { $last } ({ $views ->
+    [one] { $views } view
+   *[other] { $views } views
+  })
 shared-not-opened = Not opened yet
 shared-downloads = Downloads
 shared-send-initial = Sent { $when } by { $by }

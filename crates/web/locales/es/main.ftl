@@ -269,14 +269,17 @@ shared-revoked = Revocado el { $when }
 shared-failed = No se pudo preparar
 shared-preparing = En preparación
 shared-created = Creado
-shared-created-by = { $when } por { $by }
+shared-by = Por
 shared-images = Imágenes
 shared-contacts = Enviado a
 shared-protection = Protección
-shared-password = El paciente crea una contraseña (un informe no se puede anonimizar)
+shared-password = El paciente crea una contraseña: parte de lo compartido no se pudo anonimizar por completo
 shared-link-code = El código de enlace de la clínica
 shared-opened-label = Abierto
-shared-opened = Primera vez { $first }, última { $last } ({ $views } visitas)
+shared-opened = Primera vez { $first }, última { $last } ({ $views ->
+    [one] { $views } visita
+   *[other] { $views } visitas
+  })
 shared-not-opened = Aún no abierto
 shared-downloads = Descargas
 shared-send-initial = Enviado el { $when } por { $by }

@@ -199,7 +199,8 @@ pub async fn view(state: &AppState, c: &Chrome, uid: &str, s: &Share) -> Result<
     };
     let mut facts = vec![
         (c.t("shared-status"), status),
-        (c.t("shared-created"), i18n::t_args(c.lang, "shared-created-by", &[("when", Arg::from(c.timestamp(&s.created_at))), ("by", Arg::from(s.created_by_label.clone()))])),
+        (c.t("shared-created"), c.timestamp(&s.created_at)),
+        (c.t("shared-by"), s.created_by_label.clone()),
         (c.t("shared-images"), c.count("study-images-count", items)),
         (c.t("shared-contacts"), contacts_masked(s)),
     ];

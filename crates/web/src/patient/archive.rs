@@ -40,7 +40,8 @@ struct Entry {
 }
 
 /// The folder and kind of file an entry is, in the archive's order.
-const LAYOUT: [(What, &str); 4] = [(What::Jpg, "images"), (What::Mp4, "videos"), (What::Doc, "documents"), (What::Dcm, "dicom")];
+const LAYOUT: [(What, &str); 4] =
+    [(What::Jpg, "images"), (What::Mp4, "videos"), (What::Doc, "documents"), (What::Dcm, "dicom")];
 
 /// The archive's entries (without `index.html`): `(name, blob key, recorded size)`.
 fn files_of(items: &[ShareItem]) -> Vec<(String, String, Option<u64>)> {
@@ -139,13 +140,19 @@ fn zip_name(lang: Lang) -> &'static str {
     }
 }
 
-pub async fn download(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap, method: Method) -> Response {
+pub async fn download(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    method: Method,
+) -> Response {
     let share = match authorize(&state, &headers, &token).await {
         Ok(Outcome::Open(share)) => share,
         Ok(Outcome::NotFound) => return (StatusCode::NOT_FOUND, "not found").into_response(),
         Ok(Outcome::Gone(_)) => return (StatusCode::GONE, "this link has expired").into_response(),
         Ok(Outcome::Preparing(_)) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "still being prepared").into_response();
+            return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "still being prepared")
+                .into_response();
         }
         Ok(Outcome::Gate(..)) => return (StatusCode::FORBIDDEN, "password needed").into_response(),
         Err(e) => return e.into_response(),
@@ -234,7 +241,13 @@ async fn send(tx: &mut Tx, b: Bytes) -> std::io::Result<()> {
     tx.send(Ok(b)).await.map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
 }
 
-async fn write_zip(blobs: &BlobStore, entries: Vec<Entry>, time: DosTime, options: ZipOptions, tx: &mut Tx) -> std::io::Result<()> {
+async fn write_zip(
+    blobs: &BlobStore,
+    entries: Vec<Entry>,
+    time: DosTime,
+    options: ZipOptions,
+    tx: &mut Tx,
+) -> std::io::Result<()> {
     let zip_err = |e: super::zip::ZipError| std::io::Error::other(e.to_string());
     let mut w = ZipWriter::new(time, options);
     for e in entries {
@@ -245,7 +258,8 @@ async fn write_zip(blobs: &BlobStore, entries: Vec<Entry>, time: DosTime, option
                 send(tx, b).await?;
             }
             Source::Blob(key) => {
-                let mut stream = open_range(blobs, &key, 0, e.size).await.map_err(|e| std::io::Error::other(e.to_string()))?;
+                let mut stream =
+                    open_range(blobs, &key, 0, e.size).await.map_err(|e| std::io::Error::other(e.to_string()))?;
                 while let Some(chunk) = stream.next().await {
                     let chunk = chunk?;
                     w.data(&chunk).map_err(zip_err)?;
@@ -292,7 +306,8 @@ mod tests {
 
     #[test]
     fn layout_by_folder() {
-        let items = [item(ItemKind::Image, 0), item(ItemKind::Cine, 1), item(ItemKind::Document, 2), item(ItemKind::Other, 3)];
+        let items =
+            [item(ItemKind::Image, 0), item(ItemKind::Cine, 1), item(ItemKind::Document, 2), item(ItemKind::Other, 3)];
         let names: Vec<String> = files_of(&items).into_iter().map(|(n, _, _)| n).collect();
         assert_eq!(
             names,

@@ -55,17 +55,19 @@ pub async fn serve(
         Err(e) => return crate::WebError::from(e).into_response(),
     };
     let total = items.len();
-    let Some(file) = items.iter().find(|i| i.position == position).and_then(|i| names::item_file(i, what, total)) else {
+    let Some(file) = items.iter().find(|i| i.position == position).and_then(|i| names::item_file(i, what, total))
+    else {
         return plain(StatusCode::NOT_FOUND, "not found");
     };
     // DICOM files and unsafe documents are always attachments; thumbnails never are.
     let download = what != What::Thumb && (q.dl.is_some() || !file.inline_ok);
     let disposition = format!("{}; filename=\"{}\"", if download { "attachment" } else { "inline" }, file.file_name);
     let blobs = state.ingest.blobs();
-    let resp = match send_blob(blobs, &file.key, file.content_type, &disposition, &headers, method == Method::HEAD).await {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
+    let resp =
+        match send_blob(blobs, &file.key, file.content_type, &disposition, &headers, method == Method::HEAD).await {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        };
     let mut resp = resp;
     if file.what == What::Doc && !file.inline_ok {
         // Belt and braces: whatever a document holds, it runs nothing here.
@@ -76,13 +78,18 @@ pub async fn serve(
     }
     // A download counts once: not for a HEAD, not for a resumed range.
     let starts_at_zero = resp.status() == StatusCode::OK
-        || resp.headers().get(header::CONTENT_RANGE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("bytes 0-"));
+        || resp
+            .headers()
+            .get(header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("bytes 0-"));
     if download && method == Method::GET && starts_at_zero {
         let now = state.clock.now();
         if let Err(e) = state.store.record_share_download(share.id, now).await {
             tracing::warn!(error = %e, share = %share.id, "could not count a download");
         }
-        audit(&state, &share, "share.downloaded", serde_json::json!({ "what": what.as_str(), "position": position })).await;
+        audit(&state, &share, "share.downloaded", serde_json::json!({ "what": what.as_str(), "position": position }))
+            .await;
     }
     resp
 }
@@ -183,7 +190,8 @@ fn exact(
         loop {
             match inner.next().await {
                 None => {
-                    let e = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "blob shorter than its recorded size");
+                    let e =
+                        std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "blob shorter than its recorded size");
                     return Some((Err(e), (inner, skip, 0)));
                 }
                 Some(Err(e)) => return Some((Err(e), (inner, skip, 0))),
@@ -231,7 +239,11 @@ pub(crate) async fn send_blob(
             return Ok(r);
         }
     };
-    let body = if head_only || len == 0 { Body::empty() } else { Body::from_stream(open_range(blobs, key, start, len).await?) };
+    let body = if head_only || len == 0 {
+        Body::empty()
+    } else {
+        Body::from_stream(open_range(blobs, key, start, len).await?)
+    };
     let mut r = Response::new(body);
     *r.status_mut() = status;
     let h = r.headers_mut();

@@ -43,13 +43,63 @@ const MAX_LEN: usize = 1024;
 
 /// Passwords everyone tries first (compared ignoring case), in both languages.
 const COMMON: &[&str] = &[
-    "password", "password1", "password12", "password123", "passw0rd", "p@ssw0rd", "contraseña", "contrasena",
-    "contraseña1", "contrasena1", "qwertyui", "qwerty12", "qwerty123", "qwertyuiop", "asdfghjk", "asdf1234",
-    "zxcvbnm1", "abcd1234", "abc12345", "abcdefgh", "1q2w3e4r", "1qaz2wsx", "iloveyou", "teamo123", "tequiero",
-    "sunshine", "princess", "football", "baseball", "superman", "batman12", "dragon12", "monkey12", "welcome1",
-    "welcome123", "letmein1", "trustno1", "admin123", "administrador", "aaaaaaaa", "12345678a", "a1234567",
-    "mariposa", "estrella", "corazon1", "barcelona", "realmadrid", "chocolate", "america1", "bienvenido",
-    "hola1234", "holahola", "studylink", "paciente", "patient1", "imagenes", "images12",
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "passw0rd",
+    "p@ssw0rd",
+    "contraseña",
+    "contrasena",
+    "contraseña1",
+    "contrasena1",
+    "qwertyui",
+    "qwerty12",
+    "qwerty123",
+    "qwertyuiop",
+    "asdfghjk",
+    "asdf1234",
+    "zxcvbnm1",
+    "abcd1234",
+    "abc12345",
+    "abcdefgh",
+    "1q2w3e4r",
+    "1qaz2wsx",
+    "iloveyou",
+    "teamo123",
+    "tequiero",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "superman",
+    "batman12",
+    "dragon12",
+    "monkey12",
+    "welcome1",
+    "welcome123",
+    "letmein1",
+    "trustno1",
+    "admin123",
+    "administrador",
+    "aaaaaaaa",
+    "12345678a",
+    "a1234567",
+    "mariposa",
+    "estrella",
+    "corazon1",
+    "barcelona",
+    "realmadrid",
+    "chocolate",
+    "america1",
+    "bienvenido",
+    "hola1234",
+    "holahola",
+    "studylink",
+    "paciente",
+    "patient1",
+    "imagenes",
+    "images12",
 ];
 
 /// Why a chosen password is refused, as a message id.
@@ -68,7 +118,8 @@ pub fn password_problem(password: &str, clinic_name: &str) -> Option<&'static st
     if COMMON.contains(&folded.as_str()) {
         return Some("patient-gate-too-common");
     }
-    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).map(fold).collect::<String>();
+    let squash =
+        |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).map(fold).collect::<String>();
     let (p, c) = (squash(password), squash(clinic_name));
     if !c.is_empty() && (p == c || (p.contains(&c) && p.len() < c.len() + 4)) {
         return Some("patient-gate-clinic-name");
@@ -107,17 +158,18 @@ pub(crate) struct GatePage {
     pub confirm_error: Option<String>,
 }
 
+/// The request a form is rendered for.
+pub(crate) struct Visit<'a> {
+    pub headers: &'a HeaderMap,
+    pub token: &'a str,
+    pub share: &'a Share,
+    /// `Secure` cookies (https).
+    pub secure: bool,
+}
+
 /// Renders the form, reusing this browser's form token or setting a new one.
-pub(crate) fn gate_form(
-    status: StatusCode,
-    headers: &HeaderMap,
-    token: &str,
-    share: &Share,
-    gate: &Gate,
-    clinic: Clinic,
-    errors: Errors,
-    secure: bool,
-) -> Response {
+pub(crate) fn gate_form(status: StatusCode, v: &Visit<'_>, gate: &Gate, clinic: Clinic, errors: Errors) -> Response {
+    let Visit { headers, token, share, secure } = *v;
     let lang = Lang::from(share.language);
     let existing = crate::auth::cookie(headers, FORM_COOKIE).filter(|v| v.len() == 43);
     let form_token = existing.clone().unwrap_or_else(random_token);
@@ -246,7 +298,12 @@ async fn verify(secret: String, hash: String) -> bool {
 }
 
 /// `POST /p/{token}`.
-pub async fn submit(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let outcome = match authorize(&state, &headers, &token).await {
         Ok(o) => o,
         Err(e) => return error_page(I18n::for_request(&headers), e),
@@ -274,16 +331,16 @@ async fn handle(
     gate: &Gate,
     body: &[u8],
 ) -> Result<Response, crate::WebError> {
-    let secure = state.config.secure_cookies;
+    let v = Visit { headers, token, share, secure: state.config.secure_cookies };
     let clinic = Clinic::load(state, share.account_id).await?;
     let form: GateForm = serde_urlencoded::from_bytes(body).unwrap_or_default();
     let form_cookie = crate::auth::cookie(headers, FORM_COOKIE).unwrap_or_default();
     let token_ok = !form.t.is_empty() && bool::from(form.t.as_bytes().ct_eq(form_cookie.as_bytes()));
     if !same_origin(state, headers) {
-        return Ok(gate_form(StatusCode::FORBIDDEN, headers, token, share, gate, clinic, expired_form(), secure));
+        return Ok(gate_form(StatusCode::FORBIDDEN, &v, gate, clinic, expired_form()));
     }
     if !token_ok {
-        return Ok(gate_form(StatusCode::BAD_REQUEST, headers, token, share, gate, clinic, expired_form(), secure));
+        return Ok(gate_form(StatusCode::BAD_REQUEST, &v, gate, clinic, expired_form()));
     }
     let now = state.clock.now();
     // While locked, answers are not looked at.
@@ -294,7 +351,7 @@ async fn handle(
     if gate.password && gate.password_set && form.mode == "create" {
         // Someone else with the link chose the password between this form and now.
         let errors = Errors { summary: Some(("patient-gate-taken", None)), ..Errors::default() };
-        return Ok(gate_form(StatusCode::CONFLICT, headers, token, share, gate, clinic, errors, secure));
+        return Ok(gate_form(StatusCode::CONFLICT, &v, gate, clinic, errors));
     }
 
     // Empty fields are a slip, not a wrong answer.
@@ -310,7 +367,7 @@ async fn handle(
     }
     if errors.code || errors.password.is_some() {
         errors.summary = Some(("patient-gate-fill-in", None));
-        return Ok(gate_form(StatusCode::BAD_REQUEST, headers, token, share, gate, clinic, errors, secure));
+        return Ok(gate_form(StatusCode::BAD_REQUEST, &v, gate, clinic, errors));
     }
 
     // Check every secret asked for (both, so the answer doesn't say which was wrong).
@@ -342,7 +399,7 @@ async fn handle(
             password: gate.password_set.then_some("patient-gate-check"),
             confirm: None,
         };
-        return Ok(gate_form(StatusCode::FORBIDDEN, headers, token, share, gate, clinic, errors, secure));
+        return Ok(gate_form(StatusCode::FORBIDDEN, &v, gate, clinic, errors));
     }
 
     if creating {
@@ -355,7 +412,7 @@ async fn handle(
                 password: problem,
                 confirm: mismatch.then_some("patient-gate-mismatch"),
             };
-            return Ok(gate_form(StatusCode::BAD_REQUEST, headers, token, share, gate, clinic, errors, secure));
+            return Ok(gate_form(StatusCode::BAD_REQUEST, &v, gate, clinic, errors));
         }
         let password = form.new_password.clone();
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
@@ -364,14 +421,13 @@ async fn handle(
         if !state.store.set_share_password(share.id, &hash, now).await? {
             let gate = Gate { password_set: true, ..gate.clone() };
             let errors = Errors { summary: Some(("patient-gate-taken", None)), ..Errors::default() };
-            return Ok(gate_form(StatusCode::CONFLICT, headers, token, share, &gate, clinic, errors, secure));
+            return Ok(gate_form(StatusCode::CONFLICT, &v, &gate, clinic, errors));
         }
         audit(state, share, "share.password_set", serde_json::json!({})).await;
     }
 
-    if share.failed_attempts > 0 {
-        state.store.clear_share_failures(share.id).await?;
-    }
+    // Unconditionally: the count loaded with the share may be older than a racing failure.
+    state.store.clear_share_failures(share.id).await?;
     let access = random_token();
     let expires = share.expires_at.min(now + ACCESS_TTL_MS);
     state.store.create_share_access(share.id, &sha256_hex(&access), expires, now).await?;
@@ -380,9 +436,10 @@ async fn handle(
         "{ACCESS_COOKIE}={access}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{}",
         page_path(token),
         ((expires - now) / 1000).max(1),
-        if secure { "; Secure" } else { "" }
+        if v.secure { "; Secure" } else { "" }
     );
-    resp.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| crate::WebError::Internal(e.into()))?);
+    resp.headers_mut()
+        .append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| crate::WebError::Internal(e.into()))?);
     Ok(resp)
 }
 

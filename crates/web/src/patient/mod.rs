@@ -185,8 +185,12 @@ impl Clinic {
     pub fn new(account: AccountId, s: &AccountSettings) -> Clinic {
         let phone = s.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
         let phone_href = phone.as_deref().map(|p| {
-            let digits: String =
-                p.chars().enumerate().filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+')).map(|(_, c)| c).collect();
+            let digits: String = p
+                .chars()
+                .enumerate()
+                .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+                .map(|(_, c)| c)
+                .collect();
             format!("tel:{digits}")
         });
         Clinic {
@@ -300,12 +304,18 @@ pub(crate) fn error_page(lang: Lang, e: crate::WebError) -> Response {
     if let crate::WebError::NotFound = e {
         let f = Frame { lang, clinic: None, title: i18n::t(lang, "patient-notfound-title") };
         let paragraphs = vec![f.t("patient-notfound")];
-        return render(StatusCode::NOT_FOUND, &MessagePage { f, paragraphs, contact: false, refresh: false, retry_href: None });
+        return render(
+            StatusCode::NOT_FOUND,
+            &MessagePage { f, paragraphs, contact: false, refresh: false, retry_href: None },
+        );
     }
     tracing::error!(error = %e, "patient page failed");
     let f = Frame { lang, clinic: None, title: i18n::t(lang, "patient-error-title") };
     let paragraphs = vec![f.t("patient-error")];
-    render(StatusCode::INTERNAL_SERVER_ERROR, &MessagePage { f, paragraphs, contact: false, refresh: false, retry_href: None })
+    render(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &MessagePage { f, paragraphs, contact: false, refresh: false, retry_href: None },
+    )
 }
 
 /// The page's own address (tokens are base64url: nothing to encode).

@@ -83,7 +83,8 @@ fn doc_type(stored: Option<&str>) -> (&'static str, bool) {
 /// The extension of a document: the one its blob key ends with (the share's
 /// preparation picks it from the type), if it is a plain short word.
 fn doc_ext(item: &ShareItem) -> String {
-    let from_key = item.doc_key.as_deref().and_then(|k| k.rsplit('/').next()).and_then(|n| n.rsplit_once('.')).map(|(_, e)| e);
+    let from_key =
+        item.doc_key.as_deref().and_then(|k| k.rsplit('/').next()).and_then(|n| n.rsplit_once('.')).map(|(_, e)| e);
     match from_key {
         Some(e) if (1..=5).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphanumeric()) => e.to_ascii_lowercase(),
         _ => match doc_type(item.doc_content_type.as_deref()).0 {

@@ -10,7 +10,7 @@ use axum::response::Response;
 use studylink_model::{AccountSettings, ItemKind, Share, ShareItem};
 use studylink_store::StudyQuery;
 
-use super::gate::{Errors, gate_form, locked_page};
+use super::gate::{Errors, Visit, gate_form, locked_page};
 use super::names::{self, What};
 use super::{
     Clinic, Frame, Outcome, archive, audit, authorize, day, error_page, gone_page, not_found_page, page_path,
@@ -24,7 +24,12 @@ const THUMB_SIZE: u32 = 256;
 /// Thumbnails loaded at once; the rest wait until scrolled near (`loading=lazy`).
 const EAGER_THUMBS: usize = 6;
 
-pub async fn show(State(state): State<AppState>, Path(token): Path<String>, headers: HeaderMap, method: Method) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    method: Method,
+) -> Response {
     let outcome = match authorize(&state, &headers, &token).await {
         Ok(o) => o,
         Err(e) => return error_page(I18n::for_request(&headers), e),
@@ -42,8 +47,8 @@ pub async fn show(State(state): State<AppState>, Path(token): Path<String>, head
             if let Some(until) = share.locked_until.filter(|u| *u > now) {
                 return locked_page(&token, &share, clinic, until, now);
             }
-            let secure = state.config.secure_cookies;
-            gate_form(StatusCode::OK, &headers, &token, &share, &gate, clinic, Errors::default(), secure)
+            let v = Visit { headers: &headers, token: &token, share: &share, secure: state.config.secure_cookies };
+            gate_form(StatusCode::OK, &v, &gate, clinic, Errors::default())
         }
         Outcome::Open(share) => match landing(&state, &token, &share, method == Method::GET).await {
             Ok(resp) => resp,
@@ -167,7 +172,8 @@ async fn landing(state: &AppState, token: &str, share: &Share, count_view: bool)
                 tw,
                 th,
                 eager: i < EAGER_THUMBS,
-                poster: (item.kind == ItemKind::Cine && has(What::Jpg)).then(|| file_href(token, item.position, What::Jpg)),
+                poster: (item.kind == ItemKind::Cine && has(What::Jpg))
+                    .then(|| file_href(token, item.position, What::Jpg)),
                 downloads: names::downloads(item, total)
                     .into_iter()
                     .map(|f| DlView {

@@ -145,8 +145,14 @@ impl ZipWriter {
             b.put_u64_le(0);
             b.put_u64_le(0);
         }
-        self.current =
-            Some(Current { name: name.to_owned(), size, offset: self.offset, written: 0, crc: Crc32::new(), zip64_local: zip64 });
+        self.current = Some(Current {
+            name: name.to_owned(),
+            size,
+            offset: self.offset,
+            written: 0,
+            crc: Crc32::new(),
+            zip64_local: zip64,
+        });
         self.offset += b.len() as u64;
         Ok(b.freeze())
     }
@@ -182,7 +188,13 @@ impl ZipWriter {
             b.put_u32_le(cur.size as u32);
         }
         self.offset += b.len() as u64;
-        self.done.push(Written { name: cur.name, crc, size: cur.size, offset: cur.offset, zip64_local: cur.zip64_local });
+        self.done.push(Written {
+            name: cur.name,
+            crc,
+            size: cur.size,
+            offset: cur.offset,
+            zip64_local: cur.zip64_local,
+        });
         Ok(b.freeze())
     }
 
@@ -420,9 +432,8 @@ mod tests {
 
     /// Writes the entries in uneven chunks; returns the archive.
     fn build(entries: &[(&str, Vec<u8>)], options: ZipOptions) -> Vec<u8> {
-        let time = DosTime::from_naive(
-            chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap().and_hms_opt(3, 4, 6).unwrap(),
-        );
+        let time =
+            DosTime::from_naive(chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap().and_hms_opt(3, 4, 6).unwrap());
         let mut w = ZipWriter::new(time, options);
         let mut out = Vec::new();
         for (name, data) in entries {

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use studylink_ingest::{IngestConfig, Ingestor, DEFAULT_CONTACT_TAGS};
 use std::sync::atomic::AtomicI64;
+use studylink_ingest::{DEFAULT_CONTACT_TAGS, IngestConfig, Ingestor};
 
 use studylink_model::{AccountId, Clock};
 use studylink_share::{ShareConfig, ShareService};
@@ -79,9 +79,7 @@ pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .await
-            .unwrap();
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
     TestApp { addr, base: format!("http://{addr}"), store, ingest, account, outbox, shares, clock_offset, dir }
 }
