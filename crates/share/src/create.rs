@@ -118,32 +118,14 @@ pub(crate) async fn find_study(
         .find(|s| s.study_uid == uid))
 }
 
-/// The UID of a study known by id (a share stores the id only). The store
-/// has no lookup by id, so this pages through the account's studies; it runs
-/// only when a preparation restarts after a crash.
+/// The UID of a study known by id (a share stores the id only).
 pub(crate) async fn study_uid_by_id(
     store: &dyn Store,
     account: AccountId,
     id: StudyId,
 ) -> Result<Option<String>, ShareError> {
-    let mut offset = 0;
-    loop {
-        let q = StudyQuery {
-            page: Page {
-                limit: 1000,
-                offset,
-            },
-            ..Default::default()
-        };
-        let rows = store.query_studies(account, &q).await?;
-        if let Some(s) = rows.iter().find(|s| s.id == id) {
-            return Ok(Some(s.study_uid.clone()));
-        }
-        if rows.len() < 1000 {
-            return Ok(None);
-        }
-        offset += 1000;
-    }
+    let q = StudyQuery { id: Some(id), ..Default::default() };
+    Ok(store.query_studies(account, &q).await?.into_iter().next().map(|s| s.study_uid))
 }
 
 /// Every instance of the study in the order staff see them: series by series

@@ -29,6 +29,8 @@ impl Default for Page {
 /// wildcards, otherwise exact; PatientName matching is case-insensitive.
 #[derive(Debug, Clone, Default)]
 pub struct StudyQuery {
+    /// One study by its row id (a share records the id, not the UID).
+    pub id: Option<StudyId>,
     pub study_uid: Option<String>,
     pub patient_name: Option<String>,
     pub patient_id: Option<String>,

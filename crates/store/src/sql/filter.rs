@@ -139,6 +139,9 @@ pub(super) fn studies(account: AccountId, q: &StudyQuery) -> Sql {
         "WITH page AS (SELECT s.id FROM studies s JOIN patients p ON p.id = s.patient_ref WHERE TRUE",
     );
     sql.and_eq("s.account_id", account.0);
+    if let Some(id) = q.id {
+        sql.and_eq("s.id", id.0);
+    }
     sql.and_uid_list("s.study_uid", q.study_uid.as_deref());
     sql.and_match(
         "p.name_search",

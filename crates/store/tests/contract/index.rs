@@ -14,7 +14,12 @@ async fn study_row(store: &dyn Store, account: AccountId, uid: &str) -> studylin
     };
     let mut rows = store.query_studies(account, &q).await.unwrap();
     assert_eq!(rows.len(), 1, "study {uid}");
-    rows.remove(0)
+    let row = rows.remove(0);
+    // The same row by id, and only within its account.
+    let by_id = StudyQuery { id: Some(row.id), ..Default::default() };
+    assert_eq!(store.query_studies(account, &by_id).await.unwrap(), vec![row.clone()], "study {uid} by id");
+    assert!(store.query_studies(AccountId(account.0 + 1_000_000), &by_id).await.unwrap().is_empty());
+    row
 }
 
 pub async fn insert_and_duplicates(store: Arc<dyn Store>) {

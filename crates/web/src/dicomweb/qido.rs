@@ -201,6 +201,7 @@ impl Searcher<'_> {
         }
         paged(list, offset, take, |r: &StudyRow| r.id.0, |(study_uid, modality), page| {
             let q = StudyQuery {
+                id: None,
                 study_uid,
                 patient_name: s.patient_name.clone(),
                 patient_id: s.patient_id.clone(),

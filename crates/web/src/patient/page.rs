@@ -241,29 +241,12 @@ pub(crate) async fn exam_facts(
     Ok((date, description))
 }
 
-/// The share's study row. The store has no lookup by study id yet, so this
-/// looks through the account's newest studies (a patient link is nearly
-/// always for a recent exam) and gives up after [`STUDY_SCAN_LIMIT`].
-/// Replace with `Store::study_by_id` when the store has it.
+/// The share's study row.
 async fn find_study(state: &AppState, share: &Share) -> Result<Option<studylink_store::StudyRow>, crate::WebError> {
-    const PAGE: i64 = 500;
-    let mut offset = 0;
-    while offset < STUDY_SCAN_LIMIT {
-        let q = StudyQuery { page: studylink_store::Page { limit: PAGE, offset }, ..StudyQuery::default() };
-        let rows = state.store.query_studies(share.account_id, &q).await?;
-        let n = rows.len() as i64;
-        if let Some(row) = rows.into_iter().find(|r| r.id == share.study_id) {
-            return Ok(Some(row));
-        }
-        if n < PAGE {
-            break;
-        }
-        offset += PAGE;
-    }
-    Ok(None)
+    let q = StudyQuery { id: Some(share.study_id), ..StudyQuery::default() };
+    Ok(state.store.query_studies(share.account_id, &q).await?.into_iter().next())
 }
 
-const STUDY_SCAN_LIMIT: i64 = 5000;
 
 #[cfg(test)]
 mod tests {
