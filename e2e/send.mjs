@@ -43,7 +43,7 @@ const T = {
   sentBy: (who) => new RegExp(`^Sent .+ by ${who.replace(/[.]/g, "\\.")}$`),
   resentBy: (who) => new RegExp(`^Resent .+ by ${who.replace(/[.]/g, "\\.")}$`),
   notOpened: "Not opened yet",
-  passwordFact: "The patient sets a password (a report can't be anonymised)",
+  passwordFact: "The patient sets a password: some of what was shared could not be fully de-identified",
   codeFact: "The clinic's patient link code",
   settingsSaved: "Settings saved.",
   codeSet: "A code is set.",
