@@ -113,6 +113,14 @@ impl TryFrom<OutboxDb> for OutboxMessage {
     }
 }
 
+/// The audit row of a delivery status change: ids and the channel only (the
+/// recipient is patient data). `$3` is the new status.
+const AUDIT_DELIVERY: &str = "INSERT INTO audit_events \
+     (at, account_id, actor_kind, actor_id, action, target_kind, target_id, detail) \
+     SELECT $2, account_id, 'system', '', 'delivery.' || $3, 'outbox', CAST(id AS TEXT), \
+            '{\"channel\":\"' || channel || '\",\"share_id\":' || COALESCE(CAST(share_id AS TEXT), 'null') || '}' \
+     FROM outbox WHERE id = $1";
+
 fn rows(rows: Vec<OutboxDb>) -> StoreResult<Vec<OutboxMessage>> {
     rows.into_iter().map(TryInto::try_into).collect()
 }
@@ -139,6 +147,17 @@ pub async fn connect_with_outbox(url: &str) -> StoreResult<(Arc<dyn Store>, Arc<
 macro_rules! impl_outbox {
     ($store:ty, $db:ty, $lock:literal) => {
         impl $store {
+            /// Every delivery status change is audited, in its own transaction.
+            async fn audit_delivery(
+                tx: &mut Transaction<'_, $db>,
+                id: OutboxId,
+                status: &str,
+                now: Millis,
+            ) -> StoreResult<()> {
+                sqlx::query(AUDIT_DELIVERY).bind(id.0).bind(now).bind(status).execute(&mut **tx).await?;
+                Ok(())
+            }
+
             /// Enqueues messages inside a transaction the caller owns, e.g. the
             /// one that creates their share: both commit or neither does.
             pub async fn enqueue_outbox_tx(
@@ -231,15 +250,21 @@ macro_rules! impl_outbox {
                 provider_id: Option<&str>,
                 now: Millis,
             ) -> StoreResult<bool> {
-                Ok(sqlx::query(MARK_SENT)
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(MARK_SENT)
                     .bind(id.0)
                     .bind(attempt)
                     .bind(provider_id)
                     .bind(now)
-                    .execute(&self.write)
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected()
-                    == 1)
+                    == 1;
+                if done {
+                    Self::audit_delivery(&mut tx, id, "sent", now).await?;
+                }
+                tx.commit().await?;
+                Ok(done)
             }
 
             async fn mark_failed_retry(
@@ -269,15 +294,21 @@ macro_rules! impl_outbox {
                 error: &str,
                 now: Millis,
             ) -> StoreResult<bool> {
-                Ok(sqlx::query(MARK_FAILED)
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(MARK_FAILED)
                     .bind(id.0)
                     .bind(attempt)
                     .bind(error)
                     .bind(now)
-                    .execute(&self.write)
+                    .execute(&mut *tx)
                     .await?
                     .rows_affected()
-                    == 1)
+                    == 1;
+                if done {
+                    Self::audit_delivery(&mut tx, id, "failed", now).await?;
+                }
+                tx.commit().await?;
+                Ok(done)
             }
 
             async fn apply_delivery_update(
@@ -314,6 +345,7 @@ macro_rules! impl_outbox {
                         DeliveryStatus::Failed { reason } => Some(reason.as_str()),
                         _ => None,
                     };
+                    let mut tx = self.begin_write().await?;
                     let applied = sqlx::query(APPLY_REPORT)
                         .bind(id.0)
                         .bind(next.as_str())
@@ -322,12 +354,15 @@ macro_rules! impl_outbox {
                         .bind(error)
                         .bind(now)
                         .bind(&current)
-                        .execute(&self.write)
+                        .execute(&mut *tx)
                         .await?
                         .rows_affected();
                     if applied == 1 {
+                        Self::audit_delivery(&mut tx, id, next.as_str(), now).await?;
+                        tx.commit().await?;
                         return Ok(DeliveryOutcome::Applied(next));
                     }
+                    tx.commit().await?;
                 }
                 Ok(DeliveryOutcome::Ignored)
             }
