@@ -103,7 +103,7 @@ for (let r = 1 - warmup; r <= runs; r++) {
     bytes[`${k}_wire`] += sizes.responseBodySize + sizes.responseHeadersSize;
     enc.add((await resp.allHeaders())["content-encoding"] ?? "identity");
   }
-  const fmt = (v) => (v == null ? "" : typeof v === "number" ? v.toFixed(1) : v);
+  const fmt = (v) => (v == null ? "" : typeof v === "number" && !Number.isInteger(v) ? v.toFixed(1) : String(v));
   const row = { run: r < 1 ? `w${r + warmup}` : r, load1, ...m, ...bytes, encoding: [...enc].join(","), status: nav ? nav.status() : "" };
   appendFileSync(out, cols.map((c) => fmt(row[c])).join("\t") + "\n");
   process.stderr.write(
