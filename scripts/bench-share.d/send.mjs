@@ -6,11 +6,12 @@
 // /api/v1/studies/{uid}/shares?wait=true starts the clock; the POST's answer marks "ready" (the server answers
 // once the share left `preparing`); MailDev's REST API is polled every --poll ms (default 10) for an email to
 // that address, which stops the clock. The email must carry the share's link. Sends are one after another,
-// with --pause ms between them; before each, the 1-minute load and the number of rustc processes are noted
-// (with --quiet-wait S, it first waits up to S seconds for no rustc to be running).
+// with --pause ms between them and a `sync` before each (--sync 0: none); before each, the 1-minute load and the
+// number of rustc processes are noted (with --quiet-wait S, it first waits up to S seconds for no rustc to run).
 // Our emails are deleted from MailDev one by one afterwards (never DELETE /api/email/all: the inbox is shared).
 import { readFileSync, readdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
+import { execFileSync } from "node:child_process";
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -26,6 +27,7 @@ const out = args.out;
 const poll = Number(args.poll ?? 10);
 const pause = Number(args.pause ?? 1000);
 const quietWait = Number(args["quiet-wait"] ?? 0);
+const syncFirst = (args.sync ?? "1") !== "0";
 const timeoutMs = Number(args.timeout ?? 120000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -55,6 +57,9 @@ async function oneSend(i, label) {
     const until = Date.now() + quietWait * 1000;
     while (rustcs() > 0 && Date.now() < until) await sleep(2000);
   }
+  // The previous share's files (up to ~1 GB) are still being written back: let the disk settle first, as it
+  // would between a clinic's sends.
+  if (syncFirst) execFileSync("sync");
   const row = { i: label, load1: load1(), rustc: rustcs(), addr };
   let mailAt = null, mail = null, failed = null;
   const t0 = performance.now();

@@ -32,28 +32,48 @@ def verdict(ok):
 lines = []
 out = lines.append
 
-send = [r for r in rows("send.tsv") if not r["i"].startswith("w")]
-warm = [r for r in rows("send.tsv") if r["i"].startswith("w")]
-if send:
+import glob, re
+
+variants = sorted(glob.glob(os.path.join(d, "send-*.tsv")), key=lambda p: os.path.getmtime(p))
+for n, path in enumerate(variants):
+    v = re.match(r"send-(\d+)-(\d+)\.tsv$", os.path.basename(path))
+    if not v:
+        continue
+    ns, nc = v.groups()
+    allrows = rows(os.path.basename(path))
+    send = [r for r in allrows if not r["i"].startswith("w")]
+    warm = [r for r in allrows if r["i"].startswith("w")]
+    if not send:
+        continue
     mail = [float(r["mail_ms"]) for r in send if r["mail_ms"]]
     ready = [float(r["ready_ms"]) for r in send if r["ready_ms"]]
     errors = [r for r in send if r["error"]]
     loads = sorted(float(r["load1"]) for r in send)
     rustc = sum(1 for r in send if r["rustc"] not in ("", "0"))
-    inst = send[0]["instances"]
     pw = {r["password"] for r in send}
-    out(f"1. Send to patient -> email accepted by MailDev ({len(send)} sends, {inst} instances, password_required={'/'.join(sorted(pw))})")
+    head = "1." if n == 0 else "  "
+    out(f"{head} Send to patient -> email listed by MailDev: study of {ns} images + {nc} cine loops, {len(send)} sends, password_required={'/'.join(sorted(pw))}")
     out(f"   email listed by MailDev   p50 {f(pct(mail, 50))} ms   p95 {f(pct(mail, 95))} ms   max {f(max(mail) if mail else None)} ms"
         f"   goal p95 <= 2,000 ms: {verdict(mail and len(mail) == len(send) and pct(mail, 95) <= 2000)}")
     out(f"   share ready (POST ?wait)  p50 {f(pct(ready, 50))} ms   p95 {f(pct(ready, 95))} ms   max {f(max(ready) if ready else None)} ms")
     if mail and ready and len(mail) == len(ready):
         gap = [m - r for m, r in zip(mail, ready)]
-        out(f"   ready -> email listed      p50 {f(pct(gap, 50))} ms   p95 {f(pct(gap, 95))} ms   max {f(max(gap))} ms")
+        out(f"   ready -> email listed     p50 {f(pct(gap, 50))} ms   p95 {f(pct(gap, 95))} ms   max {f(max(gap))} ms")
+    ids = {r["share"] for r in send}
+    prep = [int(l.split("\t")[1]) for l in open(os.path.join(d, f"prepare-ms-{ns}-{nc}.tsv")) if l.split("\t")[0] in ids] \
+        if os.path.exists(os.path.join(d, f"prepare-ms-{ns}-{nc}.tsv")) else []
+    if prep:
+        out(f"   server's own preparation time (log 'share ready ms=')  p50 {f(pct(prep, 50))} ms   p95 {f(pct(prep, 95))} ms")
+    sb = os.path.join(d, f"share-bytes-{ns}-{nc}.txt")
+    if os.path.exists(sb):
+        b = [int(x) for x in open(sb).read().split()]
+        if len(b) == 2:
+            out(f"   one share's stored files: {b[0] / 1e6:,.0f} MB, for {b[1] / 1e6:,.0f} MB of originals")
     if warm:
         out("   warm-up send(s), not counted: " + ", ".join(f"ready {r['ready_ms'] or '-'} / email {r['mail_ms'] or '-'} ms" for r in warm))
     out(f"   1-min load before each send: min {loads[0]}, median {statistics.median(loads)}, max {loads[-1]}; "
         f"sends started while rustc ran: {rustc} of {len(send)}")
-    rss = rows("rss-send.tsv")
+    rss = rows(f"rss-send-{ns}-{nc}.tsv")
     if rss:
         kb = [int(r["rss_kb"]) for r in rss if r["rss_kb"]]
         out(f"   server VmRSS during the sends: start {f(kb[0] / 1024, 1)} MB, peak {f(max(kb) / 1024, 1)} MB (50 ms samples)")
@@ -66,14 +86,15 @@ if zips:
     out("2. Download all (/p/{token}/all.zip) of the big share")
     for r in zips:
         size = int(r["bytes"])
-        peak = int(r["peak_kb"]) / 1024
-        out(f"   {r['kind']:9s} {size / 1e9:.2f} GB in {float(r['seconds']):.1f} s = {size / 1e6 / float(r['seconds']):,.0f} MB/s, HTTP {r['http']}; "
-            f"VmRSS baseline {int(r['baseline_kb']) / 1024:.1f} MB, peak {peak:.1f} MB (VmHWM after reset {int(r['hwm_kb']) / 1024:.1f} MB)"
-            f"{'; unzip -t ' + r['unzip'] if r['unzip'] else ''}   goal peak <= 150 MB: {verdict(max(peak, int(r['hwm_kb']) / 1024) <= 150)}")
+        base, peak, hwm = int(r["baseline_kb"]) / 1024, int(r["peak_kb"]) / 1024, int(r["hwm_kb"]) / 1024
+        out(f"   {r['kind']:14s} {size / 1e9:.2f} GB in {float(r['seconds']):.1f} s = {size / 1e6 / float(r['seconds']):,.0f} MB/s, HTTP {r['http']}; "
+            f"VmRSS before {base:.1f} MB, peak {peak:.1f} MB (VmHWM since reset {hwm:.1f} MB): the download adds {max(peak, hwm) - base:.1f} MB"
+            f"{'; unzip -t ' + r['unzip'] if r['unzip'] else ''}   goal peak <= 150 MB: {verdict(max(peak, hwm) <= 150)}")
     z = rows("zip-share.tsv")
     if z:
         r = z[0]
-        out(f"   share: {r['instances']} instances ({r['source_mb']} MB of originals), prepared in {r['prepare_s']} s, password_required={r['password']}")
+        out(f"   share: {r['instances']} instances ({r['source_mb']} MB of originals: {r['source']}), prepared in {r['prepare_s']} s, "
+            f"password_required={r['password']}; VmRSS peak while preparing {int(r.get('prepare_peak_kb') or 0) / 1024:.0f} MB")
     out("")
 
 page = [r for r in rows("page.tsv") if not r["run"].startswith("w")]

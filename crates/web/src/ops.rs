@@ -36,7 +36,9 @@ pub fn span_without_query<B>(req: &Request<B>) -> tracing::Span {
     tracing::info_span!("http", method = %req.method(), path = %redact_path(req.uri().path()))
 }
 
-/// Patient links (`/p/{token}`) and setup tokens must not reach logs.
+/// Patient links (`/p/{token}`) and setup tokens must not reach logs, nor
+/// UIDs at info level (study pages, DICOMweb and the API carry them in paths):
+/// a segment shaped like a UID becomes `{uid}`.
 fn redact_path(path: &str) -> String {
     for prefix in ["/p/", "/setup/"] {
         if let Some(rest) = path.strip_prefix(prefix) {
@@ -44,7 +46,13 @@ fn redact_path(path: &str) -> String {
             return format!("{prefix}…{tail}");
         }
     }
-    path.to_string()
+    path.split('/').map(|seg| if looks_like_uid(seg) { "{uid}" } else { seg }).collect::<Vec<_>>().join("/")
+}
+
+/// Digits and dots with at least one dot, possibly percent-encoded: "1.2.840.113619.2.55".
+fn looks_like_uid(seg: &str) -> bool {
+    let seg = seg.replace("%2E", ".").replace("%2e", ".");
+    seg.contains('.') && seg.len() > 2 && seg.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
 #[cfg(test)]
@@ -54,5 +62,11 @@ mod tests {
         assert_eq!(super::redact_path("/p/abcdef/zip"), "/p/…/zip");
         assert_eq!(super::redact_path("/setup/xyz"), "/setup/…");
         assert_eq!(super::redact_path("/dicomweb/studies"), "/dicomweb/studies");
+        assert_eq!(
+            super::redact_path("/dicomweb/studies/1.2.840.1/series/2.25.77/instances/1.2.3/frames/1/rendered"),
+            "/dicomweb/studies/{uid}/series/{uid}/instances/{uid}/frames/1/rendered"
+        );
+        assert_eq!(super::redact_path("/api/v1/studies/1.2.3/shares"), "/api/v1/studies/{uid}/shares");
+        assert_eq!(super::redact_path("/static/app.css"), "/static/app.css");
     }
 }
