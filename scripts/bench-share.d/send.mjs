@@ -28,11 +28,18 @@ const poll = Number(args.poll ?? 10);
 const pause = Number(args.pause ?? 1000);
 const quietWait = Number(args["quiet-wait"] ?? 0);
 const syncFirst = (args.sync ?? "1") !== "0";
+const pid = args.pid; // the server: its CPU time (user + system) during each send is recorded
 const timeoutMs = Number(args.timeout ?? 120000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function load1() {
   return readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+}
+// utime + stime of the server in ms (/proc/PID/stat fields 14 and 15, in clock ticks of 10 ms)
+function cpuMs() {
+  if (!pid) return null;
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 function rustcs() {
   let n = 0;
@@ -62,6 +69,7 @@ async function oneSend(i, label) {
   if (syncFirst) execFileSync("sync");
   const row = { i: label, load1: load1(), rustc: rustcs(), addr };
   let mailAt = null, mail = null, failed = null;
+  const cpu0 = cpuMs();
   const t0 = performance.now();
   const post = fetch(`${base}/api/v1/studies/${encodeURIComponent(study)}/shares?wait=true`, {
     method: "POST",
@@ -83,6 +91,7 @@ async function oneSend(i, label) {
   const answer = await post;
   if (answer.status !== 201) failed = `POST answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`;
   if (!failed) await watcher;
+  row.cpu_ms = cpu0 == null ? "" : cpuMs() - cpu0;
   const s = answer.body ?? {};
   row.status = answer.status;
   row.ready_ms = s.state === "ready" ? (answer.at - t0).toFixed(1) : "";
@@ -100,16 +109,16 @@ async function oneSend(i, label) {
     await fetch(`${maildev}/api/email/${mail.id}`, { method: "DELETE" }).catch(() => {});
   }
   row.error = failed ?? "";
-  const cols = ["i", "load1", "rustc", "status", "ready_ms", "mail_ms", "share", "state", "password", "instances", "link_in_mail", "error"];
+  const cols = ["i", "load1", "rustc", "status", "ready_ms", "mail_ms", "cpu_ms", "share", "state", "password", "instances", "link_in_mail", "error"];
   appendFileSync(out, cols.map((c) => row[c] ?? "").join("\t") + "\n");
   process.stderr.write(
-    `  send ${String(label).padStart(3)}: ready ${row.ready_ms || "-"} ms, email ${row.mail_ms || "-"} ms (load ${row.load1}, rustc ${row.rustc})${failed ? "  ERROR " + failed : ""}\n`,
+    `  send ${String(label).padStart(3)}: ready ${row.ready_ms || "-"} ms, email ${row.mail_ms || "-"} ms, server CPU ${row.cpu_ms || "-"} ms (load ${row.load1}, rustc ${row.rustc})${failed ? "  ERROR " + failed : ""}\n`,
   );
   if (s.url) writeFileSync(`${out}.last-url`, s.url + "\n");
   return !failed;
 }
 
-writeFileSync(out, "i\tload1\trustc\tstatus\tready_ms\tmail_ms\tshare\tstate\tpassword\tinstances\tlink_in_mail\terror\n");
+writeFileSync(out, "i\tload1\trustc\tstatus\tready_ms\tmail_ms\tcpu_ms\tshare\tstate\tpassword\tinstances\tlink_in_mail\terror\n");
 let ok = true;
 for (let w = 1; w <= warmup; w++) {
   ok = (await oneSend(w, `w${w}`)) && ok;

@@ -59,6 +59,9 @@ for n, path in enumerate(variants):
     if mail and ready and len(mail) == len(ready):
         gap = [m - r for m, r in zip(mail, ready)]
         out(f"   ready -> email listed     p50 {f(pct(gap, 50))} ms   p95 {f(pct(gap, 95))} ms   max {f(max(gap))} ms")
+    cpu = [float(r["cpu_ms"]) for r in send if r.get("cpu_ms")]
+    if cpu and mail:
+        out(f"   server CPU (user+sys) per send  p50 {f(pct(cpu, 50))} ms = {statistics.median(cpu) / statistics.median(mail):.2f} cores busy over the send's median time")
     ids = {r["share"] for r in send}
     prep = [int(l.split("\t")[1]) for l in open(os.path.join(d, f"prepare-ms-{ns}-{nc}.tsv")) if l.split("\t")[0] in ids] \
         if os.path.exists(os.path.join(d, f"prepare-ms-{ns}-{nc}.tsv")) else []
@@ -71,7 +74,7 @@ for n, path in enumerate(variants):
             out(f"   one share's stored files: {b[0] / 1e6:,.0f} MB, for {b[1] / 1e6:,.0f} MB of originals")
     if warm:
         out("   warm-up send(s), not counted: " + ", ".join(f"ready {r['ready_ms'] or '-'} / email {r['mail_ms'] or '-'} ms" for r in warm))
-    out(f"   1-min load before each send: min {loads[0]}, median {statistics.median(loads)}, max {loads[-1]}; "
+    out(f"   1-min load before each send: min {loads[0]}, median {statistics.median(loads):.2f}, max {loads[-1]}; "
         f"sends started while rustc ran: {rustc} of {len(send)}")
     rss = rows(f"rss-send-{ns}-{nc}.tsv")
     if rss:
