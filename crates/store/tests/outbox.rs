@@ -4,11 +4,10 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`) must let this user create
 //! databases; each run uses a fresh database and drops it.
 
-use std::panic::AssertUnwindSafe;
+mod common;
+
 use std::sync::Arc;
 
-use futures::FutureExt;
-use sqlx::{Connection, Executor};
 use studylink_model::AccountId;
 use studylink_store::outbox::{
     DeliveryOutcome, DeliveryStatus, NewOutboxMessage, OutboxChannel, OutboxId, OutboxStatus,
@@ -457,43 +456,15 @@ async fn sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres() {
-    let admin_url = std::env::var("STUDYLINK_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot connect to PostgreSQL at {admin_url}: {e}\n\
-             Start the local cluster with\n    \
-             pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n\
-             or point STUDYLINK_TEST_PG_URL at a server where you may CREATE DATABASE."
-            )
-        });
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let db = format!(
-        "studylink_outbox_{}_{}",
-        std::process::id(),
-        nanos % 1_000_000_000
-    );
-    admin
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&admin_url).unwrap();
-    url.set_path(&db);
-    let url = url.to_string();
-
-    let result = AssertUnwindSafe(async {
-        let (store, outbox) = connect_with_outbox(&url).await.unwrap();
+    common::with_fresh_pg(|url| async move {
+        let url = url.as_str();
+        let (store, outbox) = connect_with_outbox(url).await.unwrap();
         assert_eq!(store.backend(), "postgres");
         contract(store, outbox).await;
 
-        let store = PgStore::connect(&url).await.unwrap();
+        let store = PgStore::connect(url).await.unwrap();
         let account = store.default_account().await.unwrap().id;
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
         let mut tx = pool.begin().await.unwrap();
         PgStore::enqueue_outbox_tx(
             &mut tx,
@@ -516,16 +487,5 @@ async fn postgres() {
         assert_eq!(store.list_for_share(account, 77).await.unwrap().len(), 1);
         pool.close().await;
     })
-    .catch_unwind()
     .await;
-
-    let dropped = admin
-        .execute(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {db} WITH (FORCE)"
-        )))
-        .await;
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
-    }
-    dropped.unwrap();
 }

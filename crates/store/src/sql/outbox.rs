@@ -67,7 +67,7 @@ fn sql(template: &str, lock: &str) -> String {
 }
 
 #[derive(sqlx::FromRow)]
-struct OutboxDb {
+pub(super) struct OutboxDb {
     id: i64,
     account_id: i64,
     share_id: Option<i64>,
@@ -156,6 +156,24 @@ macro_rules! impl_outbox {
             ) -> StoreResult<()> {
                 sqlx::query(AUDIT_DELIVERY).bind(id.0).bind(now).bind(status).execute(&mut **tx).await?;
                 Ok(())
+            }
+
+            /// Runs a status UPDATE fenced to one row and, if it changed that
+            /// row, audits the new status in the same transaction.
+            async fn mark_audited(
+                &self,
+                update: sqlx::query::Query<'_, $db, <$db as sqlx::Database>::Arguments>,
+                id: OutboxId,
+                status: &str,
+                now: Millis,
+            ) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = update.execute(&mut *tx).await?.rows_affected() == 1;
+                if done {
+                    Self::audit_delivery(&mut tx, id, status, now).await?;
+                }
+                tx.commit().await?;
+                Ok(done)
             }
 
             /// Enqueues messages inside a transaction the caller owns, e.g. the
@@ -250,21 +268,8 @@ macro_rules! impl_outbox {
                 provider_id: Option<&str>,
                 now: Millis,
             ) -> StoreResult<bool> {
-                let mut tx = self.begin_write().await?;
-                let done = sqlx::query(MARK_SENT)
-                    .bind(id.0)
-                    .bind(attempt)
-                    .bind(provider_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                    == 1;
-                if done {
-                    Self::audit_delivery(&mut tx, id, "sent", now).await?;
-                }
-                tx.commit().await?;
-                Ok(done)
+                let q = sqlx::query(MARK_SENT).bind(id.0).bind(attempt).bind(provider_id).bind(now);
+                self.mark_audited(q, id, "sent", now).await
             }
 
             async fn mark_failed_retry(
@@ -294,21 +299,8 @@ macro_rules! impl_outbox {
                 error: &str,
                 now: Millis,
             ) -> StoreResult<bool> {
-                let mut tx = self.begin_write().await?;
-                let done = sqlx::query(MARK_FAILED)
-                    .bind(id.0)
-                    .bind(attempt)
-                    .bind(error)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                    == 1;
-                if done {
-                    Self::audit_delivery(&mut tx, id, "failed", now).await?;
-                }
-                tx.commit().await?;
-                Ok(done)
+                let q = sqlx::query(MARK_FAILED).bind(id.0).bind(attempt).bind(error).bind(now);
+                self.mark_audited(q, id, "failed", now).await
             }
 
             async fn apply_delivery_update(

@@ -17,7 +17,7 @@ use studylink_model::{
 };
 
 use super::{PgStore, SqliteStore};
-use crate::outbox::{NewOutboxMessage, OutboxChannel, OutboxId, OutboxMessage, OutboxStatus};
+use crate::outbox::{NewOutboxMessage, OutboxMessage};
 use crate::{FailureState, ShareSendWithMessages, ShareStore, StoreError, StoreResult};
 
 /// Every column of `shares` that [`Share`] shows (not the token hash, not the
@@ -335,52 +335,17 @@ impl TryFrom<SendDb> for ShareSend {
     }
 }
 
-/// An outbox row and the send it belongs to (`sql/outbox.rs` keeps its own
-/// row type private; this one adds `send_id`).
+/// An outbox row and the send it belongs to.
 #[derive(sqlx::FromRow)]
 struct SendMessageDb {
     send_id: i64,
-    id: i64,
-    account_id: i64,
-    share_id: Option<i64>,
-    channel: String,
-    recipient: String,
-    payload: String,
-    status: String,
-    attempts: i64,
-    next_attempt_at: i64,
-    lease_until: Option<i64>,
-    provider_id: Option<String>,
-    last_error: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-    sent_at: Option<i64>,
-    delivered_at: Option<i64>,
+    #[sqlx(flatten)]
+    message: super::outbox::OutboxDb,
 }
 
 impl SendMessageDb {
     fn into_message(self) -> StoreResult<(i64, OutboxMessage)> {
-        let m = OutboxMessage {
-            id: OutboxId(self.id),
-            account_id: AccountId(self.account_id),
-            share_id: self.share_id,
-            channel: OutboxChannel::parse(&self.channel)
-                .ok_or_else(|| corrupt(format!("outbox channel {:?}", self.channel)))?,
-            recipient: self.recipient,
-            payload: self.payload,
-            status: OutboxStatus::parse(&self.status)
-                .ok_or_else(|| corrupt(format!("outbox status {:?}", self.status)))?,
-            attempts: self.attempts,
-            next_attempt_at: self.next_attempt_at,
-            lease_until: self.lease_until,
-            provider_id: self.provider_id,
-            last_error: self.last_error,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            sent_at: self.sent_at,
-            delivered_at: self.delivered_at,
-        };
-        Ok((self.send_id, m))
+        Ok((self.send_id, self.message.try_into()?))
     }
 }
 

@@ -9,20 +9,14 @@ use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use studylink_model::AccountSettings;
-use studylink_notify::{ContactError, ContactWarning, CountryCode, PatientContacts};
+use studylink_notify::{ContactError, ContactWarning, PatientContacts};
 
 use super::{ApiError, ApiJson, Caller, caller_lang, notify_lang};
 use crate::AppState;
 use crate::pages::i18n::Lang;
 
-/// The clinic's country for numbers typed without `+`. Until an admin sets
-/// one, Spain — the same rule as the HTML send dialog (`pages/send.rs`).
-pub fn clinic_country(settings: &AccountSettings) -> CountryCode {
-    settings
-        .country_code
-        .and_then(|code| format!("+{code}").parse().ok())
-        .unwrap_or(CountryCode::SPAIN)
-}
+/// The same country rule as the HTML send dialog.
+pub use crate::pages::send::clinic_country;
 
 pub fn parse_contacts(
     input: &str,
@@ -116,6 +110,7 @@ pub async fn check(
 
 #[cfg(test)]
 mod tests {
+    use studylink_notify::CountryCode;
     use super::*;
 
     #[test]

@@ -236,12 +236,7 @@ pub fn caller_lang(headers: &HeaderMap, settings: &AccountSettings) -> Lang {
     I18n::for_staff(headers, Some(settings))
 }
 
-pub fn notify_lang(lang: Lang) -> studylink_notify::Lang {
-    match lang {
-        Lang::En => studylink_notify::Lang::En,
-        Lang::Es => studylink_notify::Lang::Es,
-    }
-}
+pub use crate::pages::send::notify_lang;
 
 /// A stored timestamp as RFC 3339 in UTC ("2026-11-26T13:45:00.000Z").
 pub fn rfc3339(ms: Millis) -> String {

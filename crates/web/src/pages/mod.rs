@@ -9,7 +9,7 @@ pub mod i18n;
 pub mod layout;
 mod lang;
 pub(crate) mod links;
-mod send;
+pub(crate) mod send;
 mod shares;
 pub mod settings;
 pub mod settings_form;
