@@ -9,6 +9,9 @@
 // with --pause ms between them and a `sync` before each (--sync 0: none); before each, the 1-minute load and the
 // number of rustc processes are noted (with --quiet-wait S, it first waits up to S seconds for no rustc to run).
 // Our emails are deleted from MailDev one by one afterwards (never DELETE /api/email/all: the inbox is shared).
+// Cine loops' MP4s are encoded after the share is ready (and its email queued): GET /api/v1/shares/{id} is then
+// polled every 50 ms until `videos_pending` is 0, which gives "videos_ms"; the next send starts only after that
+// (--wait-videos 0: no wait), as a clinic's sends are not back to back.
 import { readFileSync, readdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { execFileSync } from "node:child_process";
@@ -30,6 +33,7 @@ const quietWait = Number(args["quiet-wait"] ?? 0);
 const syncFirst = (args.sync ?? "1") !== "0";
 const pid = args.pid; // the server: its CPU time (user + system) during each send is recorded
 const timeoutMs = Number(args.timeout ?? 120000);
+const waitVideos = (args["wait-videos"] ?? "1") !== "0";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function load1() {
@@ -108,17 +112,30 @@ async function oneSend(i, label) {
     if (row.link_in_mail !== "yes") failed ??= "the email does not carry the share's link";
     await fetch(`${maildev}/api/email/${mail.id}`, { method: "DELETE" }).catch(() => {});
   }
+  if (waitVideos && s.id && !failed) {
+    while (performance.now() - t0 < timeoutMs) {
+      const r = await fetch(`${base}/api/v1/shares/${s.id}`, { headers: { authorization: `Bearer ${key}` } });
+      const j = r.ok ? await r.json() : {};
+      if (j.videos_pending === 0) {
+        row.videos_ms = (performance.now() - t0).toFixed(1);
+        break;
+      }
+      await sleep(50);
+    }
+    if (!row.videos_ms) failed = "videos still pending at the timeout";
+    row.cpu_all_ms = cpu0 == null ? "" : cpuMs() - cpu0;
+  }
   row.error = failed ?? "";
-  const cols = ["i", "load1", "rustc", "status", "ready_ms", "mail_ms", "cpu_ms", "share", "state", "password", "instances", "link_in_mail", "error"];
+  const cols = ["i", "load1", "rustc", "status", "ready_ms", "mail_ms", "cpu_ms", "videos_ms", "cpu_all_ms", "share", "state", "password", "instances", "link_in_mail", "error"];
   appendFileSync(out, cols.map((c) => row[c] ?? "").join("\t") + "\n");
   process.stderr.write(
-    `  send ${String(label).padStart(3)}: ready ${row.ready_ms || "-"} ms, email ${row.mail_ms || "-"} ms, server CPU ${row.cpu_ms || "-"} ms (load ${row.load1}, rustc ${row.rustc})${failed ? "  ERROR " + failed : ""}\n`,
+    `  send ${String(label).padStart(3)}: ready ${row.ready_ms || "-"} ms, email ${row.mail_ms || "-"} ms, videos ${row.videos_ms || "-"} ms, server CPU ${row.cpu_ms || "-"} / ${row.cpu_all_ms || "-"} ms (load ${row.load1}, rustc ${row.rustc})${failed ? "  ERROR " + failed : ""}\n`,
   );
   if (s.url) writeFileSync(`${out}.last-url`, s.url + "\n");
   return !failed;
 }
 
-writeFileSync(out, "i\tload1\trustc\tstatus\tready_ms\tmail_ms\tcpu_ms\tshare\tstate\tpassword\tinstances\tlink_in_mail\terror\n");
+writeFileSync(out, "i\tload1\trustc\tstatus\tready_ms\tmail_ms\tcpu_ms\tvideos_ms\tcpu_all_ms\tshare\tstate\tpassword\tinstances\tlink_in_mail\terror\n");
 let ok = true;
 for (let w = 1; w <= warmup; w++) {
   ok = (await oneSend(w, `w${w}`)) && ok;

@@ -18,7 +18,7 @@ fn main() {
         "ultrasound/us_cine_jpeglossless_rgb_2f_medistim.dcm",
     ] {
         let original = open(file);
-        for encoding in [Encoding::Native, Encoding::RleLossless] {
+        for encoding in [Encoding::Auto, Encoding::Native, Encoding::RleLossless] {
             let mut best = f64::MAX;
             let (mut frames, mut bytes) = (0, 0);
             for _ in 0..3 {

@@ -28,7 +28,9 @@ impl Classification {
     pub fn reason(&self) -> Option<&str> {
         match self {
             Classification::Clean => None,
-            Classification::NeedsPassword { reason } | Classification::Rejected { reason } => Some(reason),
+            Classification::NeedsPassword { reason } | Classification::Rejected { reason } => {
+                Some(reason)
+            }
         }
     }
 }

@@ -35,7 +35,12 @@ pub struct Decoded {
     pub color: Color,
 }
 
-const JPEG_TS: [&str; 4] = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70"];
+const JPEG_TS: [&str; 4] = [
+    "1.2.840.10008.1.2.4.50",
+    "1.2.840.10008.1.2.4.51",
+    "1.2.840.10008.1.2.4.57",
+    "1.2.840.10008.1.2.4.70",
+];
 
 /// Where a frame's stored bytes come from.
 #[derive(Clone, Copy)]
@@ -54,7 +59,12 @@ pub enum FrameBytes {
     Encapsulated(Vec<u8>),
 }
 
-pub fn frame(obj: &DefaultDicomObject, info: &ImageInfo, frame: u32, pixels: Pixels) -> Result<Decoded, RenderError> {
+pub fn frame(
+    obj: &DefaultDicomObject,
+    info: &ImageInfo,
+    frame: u32,
+    pixels: Pixels,
+) -> Result<Decoded, RenderError> {
     let is_jpeg = JPEG_TS.contains(&info.ts.as_str());
     match pixels {
         Pixels::Cut(FrameBytes::Native(b)) => native(b, info, 0),
@@ -62,22 +72,37 @@ pub fn frame(obj: &DefaultDicomObject, info: &ImageInfo, frame: u32, pixels: Pix
         Pixels::Cut(FrameBytes::Encapsulated(b)) => {
             // dicom-pixeldata decodes from an object: give it one holding just this frame.
             let mut one = obj.clone();
-            one.put(DataElement::new(tags::NUMBER_OF_FRAMES, VR::IS, PrimitiveValue::from("1")));
+            one.put(DataElement::new(
+                tags::NUMBER_OF_FRAMES,
+                VR::IS,
+                PrimitiveValue::from("1"),
+            ));
             let seq = PixelFragmentSequence::new(vec![], vec![b.clone()]);
-            one.put(DataElement::new(tags::PIXEL_DATA, VR::OB, DicomValue::PixelSequence(seq)));
+            one.put(DataElement::new(
+                tags::PIXEL_DATA,
+                VR::OB,
+                DicomValue::PixelSequence(seq),
+            ));
             codec(&one, info, 0)
         }
         Pixels::Object => {
-            let float = obj.get(tags::FLOAT_PIXEL_DATA).or_else(|| obj.get(tags::DOUBLE_FLOAT_PIXEL_DATA));
+            let float = obj
+                .get(tags::FLOAT_PIXEL_DATA)
+                .or_else(|| obj.get(tags::DOUBLE_FLOAT_PIXEL_DATA));
             let pixel_data = obj
                 .get(tags::PIXEL_DATA)
                 .or(float)
                 .ok_or_else(|| RenderError::NotAnImage("the object has no pixel data".into()))?;
             match pixel_data.value() {
                 DicomValue::Primitive(p) => native(&p.to_bytes(), info, frame),
-                DicomValue::PixelSequence(seq) if is_jpeg => jpeg_frame(&jpeg_fragments(seq.fragments(), seq.offset_table(), frame, info.frames)?, info),
+                DicomValue::PixelSequence(seq) if is_jpeg => jpeg_frame(
+                    &jpeg_fragments(seq.fragments(), seq.offset_table(), frame, info.frames)?,
+                    info,
+                ),
                 DicomValue::PixelSequence(_) => codec(obj, info, frame),
-                DicomValue::Sequence(_) => Err(RenderError::Invalid("Pixel Data is a sequence".into())),
+                DicomValue::Sequence(_) => {
+                    Err(RenderError::Invalid("Pixel Data is a sequence".into()))
+                }
             }
         }
     }
@@ -87,13 +112,27 @@ fn jpeg_frame(bytes: &[u8], info: &ImageInfo) -> Result<Decoded, RenderError> {
     let color = stored_color(info);
     let out = jpeg::decode(bytes, info, color == Color::YbrFull)?;
     let color = if out.converted { Color::Rgb } else { color };
-    Ok(Decoded { data: out.data, bytes: out.bytes, color })
+    Ok(Decoded {
+        data: out.data,
+        bytes: out.bytes,
+        color,
+    })
 }
 
 /// The frame's JPEG stream as stored, when a browser can show it as is and
 /// `plain` (no VOI transform would change a grey image).
-pub fn stored_jpeg(obj: &DefaultDicomObject, info: &ImageInfo, frame: u32, pixels: Pixels, plain: impl FnOnce() -> bool) -> Option<Vec<u8>> {
-    if !matches!(info.ts.as_str(), "1.2.840.10008.1.2.4.50" | "1.2.840.10008.1.2.4.51") || info.bits_allocated != 8 {
+pub fn stored_jpeg(
+    obj: &DefaultDicomObject,
+    info: &ImageInfo,
+    frame: u32,
+    pixels: Pixels,
+    plain: impl FnOnce() -> bool,
+) -> Option<Vec<u8>> {
+    if !matches!(
+        info.ts.as_str(),
+        "1.2.840.10008.1.2.4.50" | "1.2.840.10008.1.2.4.51"
+    ) || info.bits_allocated != 8
+    {
         return None;
     }
     let ybr = matches!(info.photometric.as_str(), "YBR_FULL_422" | "YBR_FULL");
@@ -104,14 +143,20 @@ pub fn stored_jpeg(obj: &DefaultDicomObject, info: &ImageInfo, frame: u32, pixel
         Pixels::Cut(FrameBytes::Encapsulated(b)) => Cow::Borrowed(b.as_slice()),
         Pixels::Cut(FrameBytes::Native(_)) => return None,
         Pixels::Object => {
-            let DicomValue::PixelSequence(seq) = obj.get(tags::PIXEL_DATA)?.value() else { return None };
+            let DicomValue::PixelSequence(seq) = obj.get(tags::PIXEL_DATA)?.value() else {
+                return None;
+            };
             jpeg_fragments(seq.fragments(), seq.offset_table(), frame, info.frames).ok()?
         }
     };
     // Devices pad streams after EOI (a zero byte for even length, sometimes
     // more); decoders stop at EOI, so cut there.
     let tail = bytes.len().saturating_sub(64);
-    let end = bytes[tail..].windows(2).rposition(|w| w == [0xFF, 0xD9]).map(|p| tail + p + 2).unwrap_or(bytes.len());
+    let end = bytes[tail..]
+        .windows(2)
+        .rposition(|w| w == [0xFF, 0xD9])
+        .map(|p| tail + p + 2)
+        .unwrap_or(bytes.len());
     let stream = &bytes[..end];
     (jpeg::web_ready(stream, info, ybr) && (info.samples == 3 || plain())).then(|| stream.to_vec())
 }
@@ -125,31 +170,46 @@ fn stored_color(info: &ImageInfo) -> Color {
 }
 
 fn codec(obj: &DefaultDicomObject, info: &ImageInfo, frame: u32) -> Result<Decoded, RenderError> {
-    let px = obj.decode_pixel_data_frame(frame).map_err(|e| RenderError::Decode(e.to_string()))?;
+    let px = obj
+        .decode_pixel_data_frame(frame)
+        .map_err(|e| RenderError::Decode(e.to_string()))?;
     let bytes = (px.bits_allocated() as usize).div_ceil(8).max(1);
     let mut data = px.into_data();
     let want = info.pixels() * info.samples as usize * bytes;
     if data.len() < want {
-        return Err(RenderError::Decode("the decoder returned fewer samples than the image holds".into()));
+        return Err(RenderError::Decode(
+            "the decoder returned fewer samples than the image holds".into(),
+        ));
     }
     data.truncate(want);
     // JPEG 2000 applies its own colour transform (YBR_ICT/RCT, which are not
     // matched below); RLE and JPEG-LS hand back the samples as stored.
-    Ok(Decoded { data, bytes, color: stored_color(info) })
+    Ok(Decoded {
+        data,
+        bytes,
+        color: stored_color(info),
+    })
 }
 
 fn native(all: &[u8], info: &ImageInfo, frame: u32) -> Result<Decoded, RenderError> {
     let px = info.pixels();
     let spp = info.samples as usize;
-    let truncated = || RenderError::Invalid("the pixel data is shorter than the image attributes say".into());
+    let truncated =
+        || RenderError::Invalid("the pixel data is shorter than the image attributes say".into());
     if info.bits_allocated == 1 {
         let bits = px * spp;
         let start = bits * frame as usize;
         if (start + bits).div_ceil(8) > all.len() {
             return Err(truncated());
         }
-        let data = (start..start + bits).map(|b| (all[b / 8] >> (b % 8)) & 1).collect();
-        return Ok(Decoded { data, bytes: 1, color: Color::Rgb });
+        let data = (start..start + bits)
+            .map(|b| (all[b / 8] >> (b % 8)) & 1)
+            .collect();
+        return Ok(Decoded {
+            data,
+            bytes: 1,
+            color: Color::Rgb,
+        });
     }
     let bytes = info.bits_allocated as usize / 8;
     let sub422 = spp == 3 && info.photometric.ends_with("_422") && bytes == 1;
@@ -204,17 +264,33 @@ fn interleave(src: &[u8], px: usize, bytes: usize) -> Vec<u8> {
 /// The compressed bytes of one frame. Devices disagree on fragment layout:
 /// one fragment per frame is usual, but a frame may span fragments, with or
 /// without a Basic Offset Table.
-fn jpeg_fragments<'a>(frags: &'a [Vec<u8>], bot: &[u32], frame: u32, frames: u32) -> Result<Cow<'a, [u8]>, RenderError> {
-    let missing = || RenderError::Invalid(format!("the compressed data of frame {} is missing", frame + 1));
+fn jpeg_fragments<'a>(
+    frags: &'a [Vec<u8>],
+    bot: &[u32],
+    frame: u32,
+    frames: u32,
+) -> Result<Cow<'a, [u8]>, RenderError> {
+    let missing = || {
+        RenderError::Invalid(format!(
+            "the compressed data of frame {} is missing",
+            frame + 1
+        ))
+    };
     let f = frame as usize;
     if frags.len() == frames as usize {
-        return frags.get(f).map(|b| Cow::Borrowed(b.as_slice())).ok_or_else(missing);
+        return frags
+            .get(f)
+            .map(|b| Cow::Borrowed(b.as_slice()))
+            .ok_or_else(missing);
     }
     if frames == 1 {
         return Ok(Cow::Owned(frags.concat()));
     }
     if bot.len() == frames as usize {
-        let (from, to) = (bot[f] as usize, bot.get(f + 1).map(|o| *o as usize).unwrap_or(usize::MAX));
+        let (from, to) = (
+            bot[f] as usize,
+            bot.get(f + 1).map(|o| *o as usize).unwrap_or(usize::MAX),
+        );
         let mut at = 0usize;
         let mut out = Vec::new();
         for frag in frags {
@@ -223,11 +299,25 @@ fn jpeg_fragments<'a>(frags: &'a [Vec<u8>], bot: &[u32], frame: u32, frames: u32
             }
             at += frag.len() + 8;
         }
-        return if out.is_empty() { Err(missing()) } else { Ok(Cow::Owned(out)) };
+        return if out.is_empty() {
+            Err(missing())
+        } else {
+            Ok(Cow::Owned(out))
+        };
     }
     // No usable offset table: a fragment starting with SOI starts a frame.
-    let mut starts = frags.iter().enumerate().filter(|(_, b)| b.starts_with(&[0xFF, 0xD8])).map(|(i, _)| i);
+    let mut starts = frags
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.starts_with(&[0xFF, 0xD8]))
+        .map(|(i, _)| i);
     let first = starts.nth(f).ok_or_else(missing)?;
-    let end = frags.iter().enumerate().skip(first + 1).find(|(_, b)| b.starts_with(&[0xFF, 0xD8])).map(|(i, _)| i).unwrap_or(frags.len());
+    let end = frags
+        .iter()
+        .enumerate()
+        .skip(first + 1)
+        .find(|(_, b)| b.starts_with(&[0xFF, 0xD8]))
+        .map(|(i, _)| i)
+        .unwrap_or(frags.len());
     Ok(Cow::Owned(frags[first..end].concat()))
 }

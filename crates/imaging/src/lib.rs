@@ -64,11 +64,23 @@ pub struct RenderRequest {
 
 impl RenderRequest {
     pub fn new(frame: u32, format: Format) -> Self {
-        RenderRequest { frame, max_size: None, viewport: None, format, reuse_stored_jpeg: true }
+        RenderRequest {
+            frame,
+            max_size: None,
+            viewport: None,
+            format,
+            reuse_stored_jpeg: true,
+        }
     }
 
     pub fn thumbnail() -> Self {
-        RenderRequest { frame: 0, max_size: Some(THUMBNAIL_SIZE), viewport: None, format: Format::Jpeg { quality: 85 }, reuse_stored_jpeg: true }
+        RenderRequest {
+            frame: 0,
+            max_size: Some(THUMBNAIL_SIZE),
+            viewport: None,
+            format: Format::Jpeg { quality: 85 },
+            reuse_stored_jpeg: true,
+        }
     }
 }
 
@@ -95,7 +107,11 @@ impl DisplayFrame {
             return self;
         }
         let pixels = self.pixels.iter().flat_map(|v| [*v, *v, *v]).collect();
-        DisplayFrame { rgb: true, pixels, ..self }
+        DisplayFrame {
+            rgb: true,
+            pixels,
+            ..self
+        }
     }
 
     /// Same frame, smaller (never larger), aspect kept.
@@ -106,7 +122,12 @@ impl DisplayFrame {
         }
         let channels = if self.rgb { 3 } else { 1 };
         let pixels = resize::downscale(&self.pixels, self.width, self.height, channels, w, h);
-        DisplayFrame { width: w, height: h, rgb: self.rgb, pixels }
+        DisplayFrame {
+            width: w,
+            height: h,
+            rgb: self.rgb,
+            pixels,
+        }
     }
 }
 
@@ -143,27 +164,53 @@ pub fn render(obj: &DefaultDicomObject, req: &RenderRequest) -> Result<Rendered,
 /// themselves (reading a 2 GB cine to show one frame is wasteful): `header`
 /// is the object without Pixel Data, `frame` the stored bytes of frame
 /// `req.frame`.
-pub fn render_cut(header: &DefaultDicomObject, req: &RenderRequest, frame: &FrameBytes) -> Result<Rendered, RenderError> {
+pub fn render_cut(
+    header: &DefaultDicomObject,
+    req: &RenderRequest,
+    frame: &FrameBytes,
+) -> Result<Rendered, RenderError> {
     render_from(header, req, Pixels::Cut(frame))
 }
 
-fn render_from(obj: &DefaultDicomObject, req: &RenderRequest, pixels: Pixels) -> Result<Rendered, RenderError> {
+fn render_from(
+    obj: &DefaultDicomObject,
+    req: &RenderRequest,
+    pixels: Pixels,
+) -> Result<Rendered, RenderError> {
     if req.reuse_stored_jpeg && matches!(req.format, Format::Jpeg { .. }) {
         let stored = contain(|| {
-            let info = info::ImageInfo::read(obj, obj.meta().transfer_syntax(), matches!(pixels, Pixels::Cut(_)))?;
-            let fits = resize::fit(info.cols, info.rows, req.max_size, req.viewport) == (info.cols, info.rows);
+            let info = info::ImageInfo::read(
+                obj,
+                obj.meta().transfer_syntax(),
+                matches!(pixels, Pixels::Cut(_)),
+            )?;
+            let fits = resize::fit(info.cols, info.rows, req.max_size, req.viewport)
+                == (info.cols, info.rows);
             if req.frame >= info.frames || !fits {
                 return Ok(None);
             }
-            Ok(decode::stored_jpeg(obj, &info, req.frame, pixels, || gray::is_identity(obj, &info, req.frame)).map(|b| (b, info)))
+            Ok(decode::stored_jpeg(obj, &info, req.frame, pixels, || {
+                gray::is_identity(obj, &info, req.frame)
+            })
+            .map(|b| (b, info)))
         });
         if let Ok(Some((bytes, info))) = stored {
-            return Ok(Rendered { bytes, width: info.cols, height: info.rows, content_type: "image/jpeg" });
+            return Ok(Rendered {
+                bytes,
+                width: info.cols,
+                height: info.rows,
+                content_type: "image/jpeg",
+            });
         }
     }
     let frame = display(obj, req.frame, pixels)?.downscaled(req.max_size, req.viewport);
     let bytes = contain(|| encode::encode(&frame, req.format))?;
-    Ok(Rendered { bytes, width: frame.width, height: frame.height, content_type: req.format.content_type() })
+    Ok(Rendered {
+        bytes,
+        width: frame.width,
+        height: frame.height,
+        content_type: req.format.content_type(),
+    })
 }
 
 /// One frame (0-based) as 8-bit pixels: greyscale for monochrome images, RGB otherwise.
@@ -171,11 +218,22 @@ pub fn render_frame(obj: &DefaultDicomObject, frame: u32) -> Result<DisplayFrame
     display(obj, frame, Pixels::Object)
 }
 
-fn display(obj: &DefaultDicomObject, frame: u32, pixels: Pixels) -> Result<DisplayFrame, RenderError> {
+fn display(
+    obj: &DefaultDicomObject,
+    frame: u32,
+    pixels: Pixels,
+) -> Result<DisplayFrame, RenderError> {
     contain(|| {
-        let info = info::ImageInfo::read(obj, obj.meta().transfer_syntax(), matches!(pixels, Pixels::Cut(_)))?;
+        let info = info::ImageInfo::read(
+            obj,
+            obj.meta().transfer_syntax(),
+            matches!(pixels, Pixels::Cut(_)),
+        )?;
         if frame >= info.frames {
-            return Err(RenderError::NoSuchFrame { frame: frame + 1, frames: info.frames });
+            return Err(RenderError::NoSuchFrame {
+                frame: frame + 1,
+                frames: info.frames,
+            });
         }
         let decoded = decode::frame(obj, &info, frame, pixels)?;
         let (rgb, pixels) = if info.is_color() {
@@ -183,15 +241,27 @@ fn display(obj: &DefaultDicomObject, frame: u32, pixels: Pixels) -> Result<Displ
         } else {
             (false, gray::render(obj, &info, frame, &decoded)?)
         };
-        Ok(DisplayFrame { width: info.cols, height: info.rows, rgb, pixels })
+        Ok(DisplayFrame {
+            width: info.cols,
+            height: info.rows,
+            rgb,
+            pixels,
+        })
     })
 }
 
 /// [`render_frame`], always RGB (for encoders that take only RGB).
-pub fn render_frame_rgb8(obj: &DefaultDicomObject, frame: u32) -> Result<DisplayFrame, RenderError> {
+pub fn render_frame_rgb8(
+    obj: &DefaultDicomObject,
+    frame: u32,
+) -> Result<DisplayFrame, RenderError> {
     render_frame(obj, frame).map(DisplayFrame::into_rgb8)
 }
 
 fn contain<T>(f: impl FnOnce() -> Result<T, RenderError>) -> Result<T, RenderError> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(RenderError::Decode("the decoder failed on malformed data".into())))
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(RenderError::Decode(
+            "the decoder failed on malformed data".into(),
+        ))
+    })
 }

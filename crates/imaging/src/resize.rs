@@ -9,12 +9,17 @@ pub fn fit(w: u32, h: u32, longest: Option<u32>, viewport: Option<(u32, u32)>) -
         scale = scale.min(m.max(1) as f64 / w.max(h) as f64);
     }
     if let Some((vw, vh)) = viewport {
-        scale = scale.min(vw.max(1) as f64 / w as f64).min(vh.max(1) as f64 / h as f64);
+        scale = scale
+            .min(vw.max(1) as f64 / w as f64)
+            .min(vh.max(1) as f64 / h as f64);
     }
     if scale >= 1.0 {
         return (w, h);
     }
-    (((w as f64 * scale).round() as u32).max(1), ((h as f64 * scale).round() as u32).max(1))
+    (
+        ((w as f64 * scale).round() as u32).max(1),
+        ((h as f64 * scale).round() as u32).max(1),
+    )
 }
 
 /// For each output index: the source indices it covers and their weights (summing to 1).
@@ -51,7 +56,10 @@ pub fn downscale(px: &[u8], w: u32, h: u32, channels: usize, nw: u32, nh: u32) -
         let out = &mut mid[y * nw * channels..(y + 1) * nw * channels];
         for (x, span) in xs.iter().enumerate() {
             for c in 0..channels {
-                out[x * channels + c] = span.iter().map(|(k, wt)| row[k * channels + c] as f32 * wt).sum();
+                out[x * channels + c] = span
+                    .iter()
+                    .map(|(k, wt)| row[k * channels + c] as f32 * wt)
+                    .sum();
             }
         }
     }

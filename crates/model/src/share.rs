@@ -39,7 +39,9 @@ impl ShareState {
         }
     }
     pub fn parse(s: &str) -> Option<ShareState> {
-        [ShareState::Preparing, ShareState::Ready, ShareState::Failed].into_iter().find(|x| x.as_str() == s)
+        [ShareState::Preparing, ShareState::Ready, ShareState::Failed]
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 }
 
@@ -67,7 +69,14 @@ impl ItemKind {
         }
     }
     pub fn parse(s: &str) -> Option<ItemKind> {
-        [ItemKind::Image, ItemKind::Cine, ItemKind::Document, ItemKind::Other].into_iter().find(|x| x.as_str() == s)
+        [
+            ItemKind::Image,
+            ItemKind::Cine,
+            ItemKind::Document,
+            ItemKind::Other,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 }
 
@@ -164,6 +173,9 @@ pub struct ShareItem {
     /// H.264 MP4 of a cine loop.
     pub mp4_key: Option<String>,
     pub mp4_size: Option<i64>,
+    /// A cine loop whose MP4 is still to be encoded (after the share became
+    /// ready). False once it is stored, or once encoding gave up.
+    pub video_pending: bool,
     /// A report's document (e.g. the encapsulated PDF) and its media type.
     pub doc_key: Option<String>,
     pub doc_size: Option<i64>,
@@ -193,7 +205,9 @@ impl SendKind {
         }
     }
     pub fn parse(s: &str) -> Option<SendKind> {
-        [SendKind::Initial, SendKind::Resend].into_iter().find(|x| x.as_str() == s)
+        [SendKind::Initial, SendKind::Resend]
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 }
 

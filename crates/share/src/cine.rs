@@ -16,19 +16,26 @@ pub(crate) const DEFAULT_FRAME_MS: f64 = 100.0;
 const MIN_FRAME_MS: f64 = 1.0;
 const MAX_FRAME_MS: f64 = 10_000.0;
 
-pub(crate) struct Video {
-    pub mp4: Vec<u8>,
-    /// Milliseconds per frame the MP4 plays at (the mean for variable timing).
-    pub frame_ms: f64,
+/// Milliseconds per frame the MP4 plays at (the mean for variable timing),
+/// known from the header alone, before the video is encoded.
+pub(crate) fn frame_ms(obj: &DefaultDicomObject, frames: u32) -> f64 {
+    match variable_durations(obj, frames) {
+        Some(d) => d.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / d.len() as f64,
+        None => fixed_frame_ms(obj),
+    }
 }
 
-/// Encodes every frame of `obj` (`frames` of them). Errors are messages
-/// without patient data (they come from the renderer and the encoder).
-pub(crate) fn encode(obj: &DefaultDicomObject, frames: u32) -> Result<Video, String> {
-    let frame_ms = cine_info(obj)
+fn fixed_frame_ms(obj: &DefaultDicomObject) -> f64 {
+    cine_info(obj)
         .map(|c| c.frame_time_ms)
         .filter(|ms| (MIN_FRAME_MS..=MAX_FRAME_MS).contains(ms))
-        .unwrap_or(DEFAULT_FRAME_MS);
+        .unwrap_or(DEFAULT_FRAME_MS)
+}
+
+/// Encodes every frame of `obj` (`frames` of them) as an MP4. Errors are
+/// messages without patient data (they come from the renderer and the encoder).
+pub(crate) fn encode(obj: &DefaultDicomObject, frames: u32) -> Result<Vec<u8>, String> {
+    let frame_ms = fixed_frame_ms(obj);
     let durations = variable_durations(obj, frames);
 
     let first = fit(render_frame(obj, 0).map_err(|e| e.to_string())?);
@@ -70,12 +77,7 @@ pub(crate) fn encode(obj: &DefaultDicomObject, frames: u32) -> Result<Video, Str
         let frame = fit(render_frame(obj, i).map_err(|e| e.to_string())?);
         push(i as usize, frame)?;
     }
-    let mp4 = encoder.finish().map_err(|e| e.to_string())?;
-    let frame_ms = match &durations {
-        Some(d) => d.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / d.len() as f64,
-        None => frame_ms,
-    };
-    Ok(Video { mp4, frame_ms })
+    encoder.finish().map_err(|e| e.to_string())
 }
 
 /// Per-frame durations from Frame Time Vector, used only when the object

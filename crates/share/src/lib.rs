@@ -6,7 +6,8 @@
 //! * The preparation (`prepare.rs`) de-identifies every chosen object, makes
 //!   what the landing page shows from the *de-identified* object (`object.rs`,
 //!   `document.rs`, `cine.rs`), stores the items, and in one store transaction
-//!   marks the share ready and queues its messages (`messages.rs`).
+//!   marks the share ready and queues its messages (`messages.rs`). The MP4s
+//!   of cine loops are encoded after that, at lower priority (`videos.rs`).
 //! * [`ShareService::resend`] and [`ShareService::revoke`] (`actions.rs`).
 //!
 //! Nothing here logs patient data: logs carry share ids, counts and error
@@ -22,8 +23,9 @@ mod messages;
 mod object;
 mod prepare;
 pub mod token;
+mod videos;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -72,7 +74,8 @@ pub struct ShareConfig {
     pub public_base_url: Url,
     /// The server's link key (see [`token`]).
     pub link_key: [u8; 32],
-    /// Objects prepared at once (de-identification, rendering, video).
+    /// Objects prepared at once (de-identification, rendering); videos are
+    /// encoded `max(1, workers / 2)` at a time, at lower CPU priority.
     pub workers: usize,
 }
 
@@ -95,6 +98,8 @@ pub struct ShareService {
     outbox_waker: Option<Arc<tokio::sync::Notify>>,
     /// Shares this node is preparing, and the accounts of shares it knows.
     jobs: Mutex<Jobs>,
+    /// Videos encoded at once on this node.
+    video_limit: tokio::sync::Semaphore,
 }
 
 #[derive(Default)]
@@ -106,6 +111,8 @@ struct Jobs {
     /// (which is given only an id) can read the share through the
     /// account-scoped store methods. Cleared when it grows large.
     accounts: HashMap<ShareId, AccountId>,
+    /// Loops (share, position) whose video this node is encoding.
+    videos: HashSet<(ShareId, i32)>,
 }
 
 /// Entries of [`Jobs::accounts`] kept before the map is cleared.
@@ -120,6 +127,7 @@ impl ShareService {
         clock: Clock,
         outbox_waker: Option<Arc<tokio::sync::Notify>>,
     ) -> Arc<ShareService> {
+        let video_limit = tokio::sync::Semaphore::new((config.workers / 2).max(1));
         Arc::new(ShareService {
             store,
             outbox,
@@ -128,6 +136,7 @@ impl ShareService {
             clock,
             outbox_waker,
             jobs: Mutex::default(),
+            video_limit,
         })
     }
 
@@ -181,9 +190,11 @@ impl ShareService {
         self.jobs().running.get(&id).copied()
     }
 
-    /// Restarts the preparation of shares left `preparing` by a crash.
-    /// Returns how many were started (shares already running here are skipped).
+    /// Restarts the preparation of shares left `preparing` by a crash, and
+    /// the encoding of videos left pending. Returns how many shares were
+    /// started (shares already running here are skipped).
     pub async fn resume(self: &Arc<Self>) -> Result<usize, ShareError> {
+        self.resume_videos().await?;
         let shares = self.store.preparing_shares().await?;
         let mut started = 0;
         for share in shares {
@@ -208,6 +219,27 @@ impl ShareService {
             let share = self.share_by_id(id).await?.ok_or(ShareError::NotFound)?;
             if share.state != ShareState::Preparing || tokio::time::Instant::now() >= deadline {
                 return Ok(share);
+            }
+            tokio::time::sleep(WAIT_POLL).await;
+        }
+    }
+
+    /// Waits until a ready share has no video left to encode (tests,
+    /// benchmarks); gives up after about a minute. True when none is pending.
+    pub async fn wait_videos(&self, id: ShareId) -> Result<bool, ShareError> {
+        let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
+        loop {
+            let pending = self
+                .store
+                .share_items(id)
+                .await?
+                .iter()
+                .any(|i| i.video_pending);
+            if !pending {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
             }
             tokio::time::sleep(WAIT_POLL).await;
         }

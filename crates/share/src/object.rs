@@ -43,10 +43,10 @@ pub(crate) enum View {
         jpeg: Vec<u8>,
         thumb: Vec<u8>,
     },
+    /// A loop: its first frame now, its MP4 later ([`video`]).
     Cine {
         jpeg: Vec<u8>,
         thumb: Vec<u8>,
-        mp4: Vec<u8>,
         frame_ms: f64,
     },
     Document(Document),
@@ -168,25 +168,30 @@ fn image(obj: &DefaultDicomObject, frames: u32) -> Derived {
             return d;
         }
     };
-    if frames <= 1 {
-        d.view = View::Image { jpeg, thumb };
-        return d;
-    }
-    match cine::encode(obj, frames) {
-        Ok(v) => {
-            d.view = View::Cine {
-                jpeg,
-                thumb,
-                mp4: v.mp4,
-                frame_ms: v.frame_ms,
-            }
+    d.view = if frames <= 1 {
+        View::Image { jpeg, thumb }
+    } else {
+        View::Cine {
+            jpeg,
+            thumb,
+            frame_ms: cine::frame_ms(obj, frames),
         }
-        Err(e) => {
-            d.note = Some(format!("video: {e}"));
-            d.view = View::Image { jpeg, thumb };
-        }
-    }
+    };
     d
+}
+
+/// The MP4 of a de-identified multi-frame object (its stored `.dcm`), made
+/// after the share is ready. Never panics; errors carry no patient data.
+pub(crate) fn video(dicom: &[u8]) -> Result<Vec<u8>, String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let obj = open(dicom)?;
+        let frames = match kind(&obj) {
+            ImageKind::Image { frames } if frames > 1 => frames,
+            _ => return Err("not a multi-frame image".to_owned()),
+        };
+        cine::encode(&obj, frames)
+    }))
+    .unwrap_or_else(|_| Err("video encoding failed unexpectedly".to_owned()))
 }
 
 /// Parses the de-identifier's output (a Part 10 file with its preamble).
@@ -301,7 +306,6 @@ mod tests {
         let View::Cine {
             jpeg,
             thumb,
-            mp4,
             frame_ms,
         } = &p.view
         else {
@@ -309,6 +313,8 @@ mod tests {
         };
         assert_eq!((p.rows, p.columns, p.frames), (Some(600), Some(800), 27));
         assert!((frame_ms - 33.333).abs() < 0.01, "{frame_ms}");
+        // The video is made from the stored de-identified object, later.
+        let mp4 = video(&p.dicom).expect("an MP4");
         assert_eq!(&mp4[4..8], b"ftyp");
         // The image region starts at row 31; the text band is above it.
         let original = open(&corpus(rel)).unwrap();
@@ -360,6 +366,13 @@ mod tests {
         let text = String::from_utf8(doc.bytes.clone()).unwrap();
         assert!(text.lines().count() > 3, "{text}");
         assert!(!text.contains("Last Name"), "{text}");
+    }
+
+    #[test]
+    fn a_still_has_no_video() {
+        let p = prepared("ultrasound/us_mono_evrle_burnedin_philips_epiq.dcm");
+        assert_eq!(video(&p.dicom), Err("not a multi-frame image".to_owned()));
+        assert!(video(b"garbage").is_err());
     }
 
     #[test]

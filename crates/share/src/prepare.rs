@@ -1,7 +1,8 @@
 //! Preparing a share in the background: every chosen object is
 //! de-identified and rendered (at most `workers` at once, each on a blocking
 //! thread), the derived files go to the blob store, then one store
-//! transaction marks the share ready and queues its messages.
+//! transaction marks the share ready and queues its messages. The MP4s of
+//! cine loops come after (`videos.rs`).
 //!
 //! A preparation restarted after a crash (`resume`) does the same work again
 //! with the same secret, so it writes the same UIDs to the same blob keys.
@@ -298,6 +299,9 @@ impl ShareService {
         if !msgs.is_empty() {
             self.wake_outbox();
         }
+        if current.revoked_at.is_none() {
+            self.start_videos(items.iter().filter(|i| i.video_pending).cloned().collect());
+        }
         Ok(Done::Ready {
             items: items.len(),
             rejected: rejected.len(),
@@ -375,6 +379,7 @@ impl ShareService {
             thumb_key: None,
             mp4_key: None,
             mp4_size: None,
+            video_pending: false,
             doc_key: None,
             doc_size: None,
             doc_content_type: None,
@@ -392,15 +397,11 @@ impl ShareService {
             View::Cine {
                 jpeg,
                 thumb,
-                mp4,
                 frame_ms,
             } => {
                 item.kind = ItemKind::Cine;
                 self.put_previews(&mut item, &base, jpeg, thumb).await?;
-                let key = format!("{base}.mp4");
-                item.mp4_size = Some(mp4.len() as i64);
-                self.put(&key, mp4).await?;
-                item.mp4_key = Some(key);
+                item.video_pending = true;
                 item.frame_ms = Some(frame_ms);
             }
             View::Document(doc) => {

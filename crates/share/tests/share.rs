@@ -37,6 +37,11 @@ async fn ready(env: &Env, share: &Share) -> (Share, Vec<ShareItem>) {
     );
     assert_eq!(done.state, ShareState::Ready, "{:?}", done.state_error);
     env.settled(share.id).await;
+    // Loops get their MP4 after the share is ready.
+    assert!(
+        env.shares.wait_videos(share.id).await.unwrap(),
+        "videos still pending"
+    );
     let items = env.store.share_items(share.id).await.unwrap();
     (done, items)
 }

@@ -51,11 +51,17 @@ pub trait ShareStore: Send + Sync + 'static {
     async fn share_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Share>>;
 
     /// A study's shares, newest first.
-    async fn shares_for_study(&self, account: AccountId, study: StudyId) -> StoreResult<Vec<Share>>;
+    async fn shares_for_study(&self, account: AccountId, study: StudyId)
+    -> StoreResult<Vec<Share>>;
 
     /// The account's shares, newest first, at most `limit`. `before`: only
     /// shares with a smaller id (pass the last id of the previous page).
-    async fn list_shares(&self, account: AccountId, before: Option<ShareId>, limit: i64) -> StoreResult<Vec<Share>>;
+    async fn list_shares(
+        &self,
+        account: AccountId,
+        before: Option<ShareId>,
+        limit: i64,
+    ) -> StoreResult<Vec<Share>>;
 
     /// The de-identification secret while the share is `preparing`; `None`
     /// after, and for an unknown id. (The schema keeps it NULL outside `preparing`.)
@@ -74,6 +80,19 @@ pub trait ShareStore: Send + Sync + 'static {
 
     /// Items in `position` order.
     async fn share_items(&self, id: ShareId) -> StoreResult<Vec<ShareItem>>;
+
+    /// Cine items whose MP4 is still to be encoded, of ready, unrevoked
+    /// shares (for a restarted node to finish them).
+    async fn pending_share_videos(&self) -> StoreResult<Vec<ShareItem>>;
+
+    /// Records a pending item's video (`None`: encoding gave up; the loop
+    /// stays a still). False when the item was not pending (already done).
+    async fn set_share_item_video(
+        &self,
+        id: ShareId,
+        position: i32,
+        mp4: Option<(&str, i64)>,
+    ) -> StoreResult<bool>;
 
     /// One transaction: state `ready`, `password_required` set, the secret
     /// erased, a send of kind `initial` by `by_label` at `now`, `last_sent_at = now`,
@@ -118,22 +137,38 @@ pub trait ShareStore: Send + Sync + 'static {
     /// share's `queued` outbox messages become `failed` ("link revoked").
     /// Messages a worker already claimed (`sending`) are left to the worker's
     /// own mark: a worker should check the share before a retry.
-    async fn revoke_share(&self, account: AccountId, id: ShareId, now: Millis) -> StoreResult<bool>;
+    async fn revoke_share(&self, account: AccountId, id: ShareId, now: Millis)
+    -> StoreResult<bool>;
 
     /// Sends oldest first, each with its outbox messages (oldest first).
     /// Empty for an unknown share or another account's.
-    async fn share_sends(&self, account: AccountId, id: ShareId) -> StoreResult<Vec<ShareSendWithMessages>>;
+    async fn share_sends(
+        &self,
+        account: AccountId,
+        id: ShareId,
+    ) -> StoreResult<Vec<ShareSendWithMessages>>;
 
     /// Stores the first visitor's password hash; false if one was already set
     /// (two first visitors racing: the second must enter the first's).
     /// `NotFound` for an unknown share. (`now` is not stored.)
-    async fn set_share_password(&self, id: ShareId, password_hash: &str, now: Millis) -> StoreResult<bool>;
+    async fn set_share_password(
+        &self,
+        id: ShareId,
+        password_hash: &str,
+        now: Millis,
+    ) -> StoreResult<bool>;
 
     /// Counts a wrong password or link code atomically (one UPDATE, so
     /// concurrent guesses are all counted); the `max`-th failure sets
     /// `locked_until = now + lock_ms` and resets the count. Does not check an
     /// existing lock: the caller refuses attempts while `locked_until > now`.
-    async fn record_share_failure(&self, id: ShareId, max: i64, lock_ms: i64, now: Millis) -> StoreResult<FailureState>;
+    async fn record_share_failure(
+        &self,
+        id: ShareId,
+        max: i64,
+        lock_ms: i64,
+        now: Millis,
+    ) -> StoreResult<FailureState>;
 
     /// A correct password/code: the failure count goes back to zero
     /// (`locked_until` is left as it is, normally in the past).
@@ -142,11 +177,22 @@ pub trait ShareStore: Send + Sync + 'static {
     /// Stores the hash of a landing-page access cookie valid until `expires_at`,
     /// and deletes the share's expired ones. `NotFound` for an unknown share,
     /// `Conflict` if the hash is already granted.
-    async fn create_share_access(&self, id: ShareId, token_hash: &str, expires_at: Millis, now: Millis) -> StoreResult<()>;
+    async fn create_share_access(
+        &self,
+        id: ShareId,
+        token_hash: &str,
+        expires_at: Millis,
+        now: Millis,
+    ) -> StoreResult<()>;
 
     /// True if that cookie hash was granted for this share and `expires_at > now`.
     /// Says nothing about the share itself: check revocation and expiry too.
-    async fn share_access_valid(&self, id: ShareId, token_hash: &str, now: Millis) -> StoreResult<bool>;
+    async fn share_access_valid(
+        &self,
+        id: ShareId,
+        token_hash: &str,
+        now: Millis,
+    ) -> StoreResult<bool>;
 
     /// A landing-page view: views + 1; `first_opened_at`/`last_opened_at`
     /// become the earliest/latest `now` seen (requests may finish out of order).

@@ -115,6 +115,7 @@ fn item(share: ShareId, position: i32, source: InstanceId, kind: ItemKind) -> Sh
         columns: None,
         frames: 0,
         frame_ms: None,
+        video_pending: false,
     }
 }
 
@@ -145,6 +146,7 @@ async fn contract(store: Arc<dyn Store>, outbox: Arc<dyn OutboxStore>) {
     counters(&*store, &f).await;
     lists(&*store, &f).await;
     preparing(&*store, &f).await;
+    videos(&*store, &f).await;
 }
 
 async fn create_and_read(store: &dyn Store, f: &Fixture) {
@@ -311,6 +313,7 @@ async fn items(store: &dyn Store, f: &Fixture) {
         columns: Some(640),
         frames: 90,
         frame_ms: Some(33.366_666_666_666_67),
+        video_pending: false,
         ..item(share.id, 1, f.i1[1], ItemKind::Cine)
     };
     let first = vec![
@@ -999,6 +1002,72 @@ async fn preparing(store: &dyn Store, f: &Fixture) {
             s.id
         );
     }
+}
+
+/// Loops encoded after the share became ready.
+async fn videos(store: &dyn Store, f: &Fixture) {
+    let pending = |id, position, instance| ShareItem {
+        video_pending: true,
+        frames: 27,
+        ..item(id, position, instance, ItemKind::Cine)
+    };
+    let share = create(store, &new_share(f.a, f.s1, &f.i1, "videos")).await;
+    let items = vec![
+        pending(share.id, 0, f.i1[0]),
+        item(share.id, 1, f.i1[1], ItemKind::Image),
+        pending(share.id, 2, f.i1[2]),
+    ];
+    store.put_share_items(share.id, &items).await.unwrap();
+    let of_share = |all: Vec<ShareItem>| {
+        all.into_iter()
+            .filter(|i| i.share_id == share.id)
+            .map(|i| i.position)
+            .collect::<Vec<_>>()
+    };
+    // Not while preparing: the preparation itself still owns them.
+    assert!(of_share(store.pending_share_videos().await.unwrap()).is_empty());
+    store
+        .finish_share(share.id, false, "Ana", &[], T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        of_share(store.pending_share_videos().await.unwrap()),
+        [0, 2]
+    );
+
+    assert!(
+        store
+            .set_share_item_video(share.id, 0, Some(("shares/v/0.mp4", 1234)))
+            .await
+            .unwrap()
+    );
+    // A second encoder (another node) finishing later changes nothing.
+    assert!(
+        !store
+            .set_share_item_video(share.id, 0, Some(("other.mp4", 1)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store.set_share_item_video(share.id, 1, None).await.unwrap(),
+        "not pending"
+    );
+    let read = store.share_items(share.id).await.unwrap();
+    assert_eq!(read[0].mp4_key.as_deref(), Some("shares/v/0.mp4"));
+    assert_eq!(
+        (read[0].mp4_size, read[0].video_pending),
+        (Some(1234), false)
+    );
+    assert_eq!(read[1], items[1]);
+    assert!(read[2].video_pending);
+    assert_eq!(of_share(store.pending_share_videos().await.unwrap()), [2]);
+
+    // A revoked link's loops are not worth encoding; giving up keeps a still.
+    assert!(store.revoke_share(f.a, share.id, T0 + 1).await.unwrap());
+    assert!(of_share(store.pending_share_videos().await.unwrap()).is_empty());
+    assert!(store.set_share_item_video(share.id, 2, None).await.unwrap());
+    let last = &store.share_items(share.id).await.unwrap()[2];
+    assert!(!last.video_pending && last.mp4_key.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -9,8 +9,8 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use studylink_dimse::{DimseConfig, DimseServer};
 use studylink_ingest::{IngestConfig, Ingestor};
-use studylink_model::{AccountId, Actor, AuditEvent, NewUser, Role};
 use studylink_model::Clock;
+use studylink_model::{AccountId, Actor, AuditEvent, NewUser, Role};
 use studylink_notify::{CallbackUrls, OutboxWorker, Transports, WorkerConfig};
 use studylink_share::{ShareConfig, ShareService};
 use studylink_store::outbox::OutboxChannel;
@@ -18,12 +18,15 @@ use studylink_store::{BlobConfig, BlobStore, OutboxStore, Store};
 use studylink_web::{AppState, DeliveryChannels, StateInner, WebConfig};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{parse_tag, Config};
+use crate::config::{Config, parse_tag};
 
 pub fn init_tracing(cfg: &Config) -> Result<()> {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("STUDYLINK_LOG").unwrap_or_else(|_| EnvFilter::new(&cfg.log.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_env("STUDYLINK_LOG").unwrap_or_else(|_| EnvFilter::new(&cfg.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if cfg.log.format == "json" {
         builder.json().init();
     } else {
@@ -43,11 +46,16 @@ pub struct Core {
 pub async fn open_core(cfg: &Config) -> Result<Core> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
-    let (store, outbox) =
-        studylink_store::connect_with_outbox(&cfg.database_url()).await.context("cannot open the database")?;
+    let (store, outbox) = studylink_store::connect_with_outbox(&cfg.database_url())
+        .await
+        .context("cannot open the database")?;
     let blob_cfg = match cfg.storage.kind.as_str() {
         "s3" => BlobConfig::S3 {
-            bucket: cfg.storage.bucket.clone().context("storage.bucket is required for s3")?,
+            bucket: cfg
+                .storage
+                .bucket
+                .clone()
+                .context("storage.bucket is required for s3")?,
             endpoint: cfg.storage.endpoint.clone(),
             region: cfg.storage.region.clone(),
             access_key_id: cfg.storage.access_key_id.clone(),
@@ -55,9 +63,17 @@ pub async fn open_core(cfg: &Config) -> Result<Core> {
             prefix: cfg.storage.prefix.clone(),
             allow_http: cfg.storage.allow_http,
         },
-        _ => BlobConfig::Local { root: cfg.storage.root.clone().unwrap_or_else(|| cfg.data_dir.join("blobs")) },
+        _ => BlobConfig::Local {
+            root: cfg
+                .storage
+                .root
+                .clone()
+                .unwrap_or_else(|| cfg.data_dir.join("blobs")),
+        },
     };
-    let blobs = BlobStore::open(&blob_cfg).await.context("cannot open blob storage")?;
+    let blobs = BlobStore::open(&blob_cfg)
+        .await
+        .context("cannot open blob storage")?;
     let contact_tags = cfg
         .ingest
         .contact_tags
@@ -76,7 +92,13 @@ pub async fn open_core(cfg: &Config) -> Result<Core> {
     )
     .context("cannot prepare the spool directory")?;
     let account = store.default_account().await?.id;
-    Ok(Core { store, outbox, blobs, ingest, account })
+    Ok(Core {
+        store,
+        outbox,
+        blobs,
+        ingest,
+        account,
+    })
 }
 
 fn dicom_tag(g: u16, e: u16) -> dicom_core::Tag {
@@ -99,14 +121,19 @@ pub async fn serve(cfg: Config) -> Result<()> {
     };
     let web_cfg = WebConfig {
         public_base_url: base.clone(),
-        secure_cookies: cfg.http.secure_cookies.unwrap_or(base.starts_with("https://")),
+        secure_cookies: cfg
+            .http
+            .secure_cookies
+            .unwrap_or(base.starts_with("https://")),
         session_ttl_hours: cfg.http.session_ttl_hours,
         max_upload_bytes: cfg.http.max_upload_mb * 1024 * 1024,
         login_max_failures: cfg.http.login_max_failures,
         login_window_minutes: cfg.http.login_window_minutes,
         trusted_proxies: cfg.http.trusted_proxies.clone(),
     };
-    let public_url: url::Url = base.parse().with_context(|| format!("http.public_base_url {base:?} is not a URL"))?;
+    let public_url: url::Url = base
+        .parse()
+        .with_context(|| format!("http.public_base_url {base:?} is not a URL"))?;
     let transports = Transports::from_config(&cfg.notify, &cfg.data_dir.join("outbox"))
         .map_err(|e| anyhow::anyhow!("invalid [notify] configuration: {e}"))?;
     let delivery = DeliveryChannels {
@@ -116,7 +143,10 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let worker = OutboxWorker::new(
         core.outbox.clone(),
         transports,
-        WorkerConfig { callbacks: Some(CallbackUrls::new(public_url.clone())), ..WorkerConfig::default() },
+        WorkerConfig {
+            callbacks: Some(CallbackUrls::new(public_url.clone())),
+            ..WorkerConfig::default()
+        },
     );
     let clock = Clock::system();
     let shares = ShareService::new(
@@ -168,11 +198,23 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "StudyLink {} is running", env!("CARGO_PKG_VERSION"));
     let _ = writeln!(out, "  web:    http://{http_addr}  (public URL {base})");
-    let _ = writeln!(out, "  DICOM:  AE title {} on {dicom_addr}", cfg.dicom.ae_title.trim());
-    let _ = writeln!(out, "  data:   {} ({})", cfg.data_dir.display(), core.store.backend());
+    let _ = writeln!(
+        out,
+        "  DICOM:  AE title {} on {dicom_addr}",
+        cfg.dicom.ae_title.trim()
+    );
+    let _ = writeln!(
+        out,
+        "  data:   {} ({})",
+        cfg.data_dir.display(),
+        core.store.backend()
+    );
     if let Some(url) = studylink_web::auth::issue_setup_url(core.store.as_ref(), &base).await? {
         let _ = writeln!(out);
-        let _ = writeln!(out, "No users yet. Create the first administrator here (valid 24 hours, once):");
+        let _ = writeln!(
+            out,
+            "No users yet. Create the first administrator here (valid 24 hours, once):"
+        );
         let _ = writeln!(out, "  {url}");
     }
     let _ = out.flush();
@@ -186,7 +228,10 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let worker_task = tokio::spawn(worker.run(async move { worker_shutdown.cancelled().await }));
     match shares.resume().await {
         Ok(0) => {}
-        Ok(n) => tracing::info!(shares = n, "resumed preparing shares interrupted by a restart"),
+        Ok(n) => tracing::info!(
+            shares = n,
+            "resumed preparing shares interrupted by a restart"
+        ),
         Err(e) => tracing::warn!(error = %e, "cannot resume interrupted shares"),
     }
     let app = studylink_web::router(state);
@@ -196,10 +241,13 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let http = http.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(http, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move { http_shutdown.cancelled().await })
-        .await
-        .context("HTTP server failed")?;
+    axum::serve(
+        http,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { http_shutdown.cancelled().await })
+    .await
+    .context("HTTP server failed")?;
     let _ = dimse_task.await;
     let _ = worker_task.await;
     tracing::info!("StudyLink stopped");
@@ -212,7 +260,10 @@ fn load_link_key(cfg: &Config) -> Result<[u8; 32]> {
     let text = if cfg.share.link_key.is_empty() {
         use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
         let dir = cfg.data_dir.join("secrets");
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
         let path = dir.join("link.key");
         match std::fs::read_to_string(&path) {
@@ -237,7 +288,9 @@ fn load_link_key(cfg: &Config) -> Result<[u8; 32]> {
         cfg.share.link_key.clone()
     };
     let bytes = hex::decode(text.trim()).context("the link key is not hex")?;
-    bytes.try_into().map_err(|_| anyhow::anyhow!("the link key must be 32 bytes (64 hex digits)"))
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("the link key must be 32 bytes (64 hex digits)"))
 }
 
 /// Hourly housekeeping. Any node may run it; the statements are idempotent.
@@ -248,7 +301,10 @@ async fn maintenance(store: Arc<dyn Store>, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        match store.delete_expired_sessions(studylink_model::now_millis()).await {
+        match store
+            .delete_expired_sessions(studylink_model::now_millis())
+            .await
+        {
             Ok(n) if n > 0 => tracing::info!(sessions = n, "expired staff sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
@@ -257,7 +313,7 @@ async fn maintenance(store: Arc<dyn Store>, shutdown: CancellationToken) {
 }
 
 async fn signal_watcher(token: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {},
@@ -279,7 +335,12 @@ pub async fn user_add(cfg: Config, email: &str, admin: bool) -> Result<()> {
     let role = if admin { Role::Admin } else { Role::Staff };
     let user = core
         .store
-        .create_user(&NewUser { account_id: core.account, email: email.clone(), password_hash: hash, role })
+        .create_user(&NewUser {
+            account_id: core.account,
+            email: email.clone(),
+            password_hash: hash,
+            role,
+        })
         .await
         .with_context(|| format!("cannot create user {email}"))?;
     core.store

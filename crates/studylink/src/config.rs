@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -145,8 +145,14 @@ impl Default for Config {
                 max_instance_mb: 4096,
                 contact_tags: vec!["00102154".into(), "00102155".into(), "00104000".into()],
             },
-            log: LogConfig { format: "text".into(), level: "info".into() },
-            share: ShareSection { link_key: String::new(), workers: 0 },
+            log: LogConfig {
+                format: "text".into(),
+                level: "info".into(),
+            },
+            share: ShareSection {
+                link_key: String::new(),
+                workers: 0,
+            },
             notify: Default::default(),
         }
     }
@@ -192,18 +198,31 @@ impl Config {
     fn validate(&self) -> Result<()> {
         let ae = self.dicom.ae_title.trim();
         anyhow::ensure!(
-            !ae.is_empty() && ae.len() <= 16 && ae.chars().all(|c| c.is_ascii_graphic() || c == ' ') && !ae.contains('\\'),
+            !ae.is_empty()
+                && ae.len() <= 16
+                && ae.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+                && !ae.contains('\\'),
             "dicom.ae_title must be 1–16 printable ASCII characters without backslash"
         );
-        anyhow::ensure!(matches!(self.storage.kind.as_str(), "local" | "s3"), "storage.kind must be \"local\" or \"s3\"");
-        anyhow::ensure!(matches!(self.log.format.as_str(), "text" | "json"), "log.format must be \"text\" or \"json\"");
+        anyhow::ensure!(
+            matches!(self.storage.kind.as_str(), "local" | "s3"),
+            "storage.kind must be \"local\" or \"s3\""
+        );
+        anyhow::ensure!(
+            matches!(self.log.format.as_str(), "text" | "json"),
+            "log.format must be \"text\" or \"json\""
+        );
         anyhow::ensure!(
             self.share.link_key.is_empty()
-                || (self.share.link_key.len() == 64 && self.share.link_key.chars().all(|c| c.is_ascii_hexdigit())),
+                || (self.share.link_key.len() == 64
+                    && self.share.link_key.chars().all(|c| c.is_ascii_hexdigit())),
             "share.link_key must be 64 hex digits (generate one with: openssl rand -hex 32)"
         );
         for t in &self.ingest.contact_tags {
-            anyhow::ensure!(parse_tag(t).is_some(), "ingest.contact_tags: {t:?} is not 8 hex digits like \"00104000\"");
+            anyhow::ensure!(
+                parse_tag(t).is_some(),
+                "ingest.contact_tags: {t:?} is not 8 hex digits like \"00104000\""
+            );
         }
         Ok(())
     }
@@ -225,11 +244,18 @@ impl Config {
 }
 
 pub fn parse_tag(s: &str) -> Option<(u16, u16)> {
-    let s = s.trim().trim_start_matches('(').trim_end_matches(')').replace(',', "");
+    let s = s
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .replace(',', "");
     if s.len() != 8 || !s.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
-    Some((u16::from_str_radix(&s[..4], 16).ok()?, u16::from_str_radix(&s[4..], 16).ok()?))
+    Some((
+        u16::from_str_radix(&s[..4], 16).ok()?,
+        u16::from_str_radix(&s[4..], 16).ok()?,
+    ))
 }
 
 #[cfg(test)]
@@ -248,9 +274,15 @@ mod tests {
     #[test]
     fn file_then_env_then_flags() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("custom.toml", "[dicom]\nae_title = \"FROMFILE\"\n[http]\nsession_ttl_hours = 3\n")?;
+            jail.create_file(
+                "custom.toml",
+                "[dicom]\nae_title = \"FROMFILE\"\n[http]\nsession_ttl_hours = 3\n",
+            )?;
             jail.set_env("STUDYLINK__DICOM__AE_TITLE", "FROMENV");
-            let o = Overrides { http_listen: Some("127.0.0.1:9999".parse().unwrap()), ..Default::default() };
+            let o = Overrides {
+                http_listen: Some("127.0.0.1:9999".parse().unwrap()),
+                ..Default::default()
+            };
             let c = Config::load(Some(Path::new("custom.toml")), &o).unwrap();
             assert_eq!(c.dicom.ae_title, "FROMENV");
             assert_eq!(c.http.session_ttl_hours, 3);
@@ -269,7 +301,10 @@ mod tests {
         });
         figment::Jail::expect_with(|jail| {
             jail.set_env("STUDYLINK__HTTP__LISTEN", "not an address");
-            let e = format!("{:#}", Config::load(None, &Overrides::default()).unwrap_err());
+            let e = format!(
+                "{:#}",
+                Config::load(None, &Overrides::default()).unwrap_err()
+            );
             assert!(e.to_lowercase().contains("http.listen"), "{e}");
             Ok(())
         });

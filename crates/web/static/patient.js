@@ -18,6 +18,19 @@
   }
 
   const dlg = document.getElementById("viewer");
+  // Videos still being encoded: ask (HEAD, not counted as a download) for the
+  // first one, and reload once it exists, unless the viewer is open.
+  const pending = document.querySelector("#gallery a.thumb[data-pending]");
+  if (pending && window.fetch) {
+    const probe = pending.dataset.poster.replace(/\/jpg$/, "/mp4");
+    const poll = () => fetch(probe, { method: "HEAD", cache: "no-store", credentials: "same-origin" })
+      .then((r) => {
+        if (!r.ok) return setTimeout(poll, 3000);
+        if (dlg && dlg.open) dlg.addEventListener("close", () => location.reload(), { once: true });
+        else location.reload();
+      }, () => setTimeout(poll, 3000));
+    setTimeout(poll, 2000);
+  }
   if (!dlg || typeof dlg.showModal !== "function") return;
   const $ = (id) => document.getElementById(id);
   const stage = $("v-stage"), img = $("v-img"), video = $("v-video"), title = $("v-title"), dls = $("v-dl");
@@ -26,7 +39,8 @@
     const t = a.querySelector("img");
     return {
       a,
-      kind: a.dataset.kind,
+      // A loop whose video is still being made opens as its first picture.
+      kind: a.dataset.pending ? "image" : a.dataset.kind,
       src: a.getAttribute("href"),
       poster: a.dataset.poster || "",
       thumb: t ? t.getAttribute("src") : "",

@@ -21,14 +21,24 @@ use studylink_web::auth::hash_password;
 /// A real ultrasound image; its patient is "ZZZ TEST PATIENTFIVE", ID
 /// 2020202020202, born 19510829; the study is "US KIDNEY" of 20170302.
 const STUDY_FILE: &str = "ultrasound/us_mono_evrle_burnedin_philips_epiq.dcm";
-const PATIENT_VALUES: [&str; 5] = ["PATIENTFIVE", "ZZZ TEST", "2020202020202", "19510829", "1951"];
+const PATIENT_VALUES: [&str; 5] = [
+    "PATIENTFIVE",
+    "ZZZ TEST",
+    "2020202020202",
+    "19510829",
+    "1951",
+];
 const HOUR: i64 = 3600 * 1000;
 const DAY: i64 = 24 * HOUR;
 
 const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xFF\xD9";
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 fn now(app: &TestApp) -> Millis {
@@ -47,6 +57,8 @@ struct Opts {
     language: Language,
     lifetime_ms: i64,
     media: Media,
+    /// The cine's MP4 is still being encoded.
+    video_pending: bool,
 }
 
 impl Default for Opts {
@@ -58,6 +70,7 @@ impl Default for Opts {
             language: Language::En,
             lifetime_ms: 30 * DAY,
             media: Media::made_up(),
+            video_pending: false,
         }
     }
 }
@@ -103,10 +116,20 @@ async fn ingest_study(app: &TestApp) -> (StudyId, InstanceId) {
         actor: Actor::System,
         expected_sop_uid: None,
     };
-    let done = app.ingest.ingest_path(app.account, &corpus().join(STUDY_FILE), &origin).await.unwrap();
+    let done = app
+        .ingest
+        .ingest_path(app.account, &corpus().join(STUDY_FILE), &origin)
+        .await
+        .unwrap();
     let rows = app
         .store
-        .query_studies(app.account, &StudyQuery { study_uid: Some(done.study_uid.clone()), ..Default::default() })
+        .query_studies(
+            app.account,
+            &StudyQuery {
+                study_uid: Some(done.study_uid.clone()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     (rows[0].id, done.instance_id)
@@ -144,9 +167,16 @@ async fn make_share(app: &TestApp, opts: Opts) -> Link {
     let m = opts.media;
     let (mp4, dcm) = (m.mp4.clone(), m.dcm.clone());
     let mut items = Vec::new();
-    for (position, kind) in [(0, ItemKind::Image), (1, ItemKind::Cine), (2, ItemKind::Document)] {
+    for (position, kind) in [
+        (0, ItemKind::Image),
+        (1, ItemKind::Cine),
+        (2, ItemKind::Document),
+    ] {
         let p = format!("{base}/{position}");
-        blobs.put_bytes(&format!("{p}.dcm"), dcm.clone().into()).await.unwrap();
+        blobs
+            .put_bytes(&format!("{p}.dcm"), dcm.clone().into())
+            .await
+            .unwrap();
         let mut item = ShareItem {
             share_id: share.id,
             position,
@@ -168,24 +198,43 @@ async fn make_share(app: &TestApp, opts: Opts) -> Link {
             columns: Some(1024),
             frames: if kind == ItemKind::Cine { 27 } else { 1 },
             frame_ms: (kind == ItemKind::Cine).then_some(33.3),
+            video_pending: false,
         };
         if kind != ItemKind::Document {
-            let (jpg, thumb) = if kind == ItemKind::Cine { (&m.cine_jpg, &m.cine_thumb) } else { (&m.jpg, &m.thumb) };
-            blobs.put_bytes(&format!("{p}.jpg"), jpg.clone().into()).await.unwrap();
-            blobs.put_bytes(&format!("{p}.thumb.jpg"), thumb.clone().into()).await.unwrap();
+            let (jpg, thumb) = if kind == ItemKind::Cine {
+                (&m.cine_jpg, &m.cine_thumb)
+            } else {
+                (&m.jpg, &m.thumb)
+            };
+            blobs
+                .put_bytes(&format!("{p}.jpg"), jpg.clone().into())
+                .await
+                .unwrap();
+            blobs
+                .put_bytes(&format!("{p}.thumb.jpg"), thumb.clone().into())
+                .await
+                .unwrap();
             item.jpeg_key = Some(format!("{p}.jpg"));
             item.jpeg_size = Some(jpg.len() as i64);
             item.thumb_key = Some(format!("{p}.thumb.jpg"));
         }
-        if kind == ItemKind::Cine {
-            blobs.put_bytes(&format!("{p}.mp4"), mp4.clone().into()).await.unwrap();
+        if kind == ItemKind::Cine && opts.video_pending {
+            item.video_pending = true;
+        } else if kind == ItemKind::Cine {
+            blobs
+                .put_bytes(&format!("{p}.mp4"), mp4.clone().into())
+                .await
+                .unwrap();
             item.mp4_key = Some(format!("{p}.mp4"));
             item.mp4_size = Some(mp4.len() as i64);
         }
         if kind == ItemKind::Document {
             let pdf = m.pdf.clone();
             item.doc_size = Some(pdf.len() as i64);
-            blobs.put_bytes(&format!("{p}.pdf"), pdf.into()).await.unwrap();
+            blobs
+                .put_bytes(&format!("{p}.pdf"), pdf.into())
+                .await
+                .unwrap();
             item.doc_key = Some(format!("{p}.pdf"));
             item.doc_content_type = Some("application/pdf".into());
             item.rows = None;
@@ -195,11 +244,25 @@ async fn make_share(app: &TestApp, opts: Opts) -> Link {
     }
     app.store.put_share_items(share.id, &items).await.unwrap();
     if opts.finish {
-        app.store.finish_share(share.id, opts.password_required, "test", &[], now(app)).await.unwrap();
+        app.store
+            .finish_share(share.id, opts.password_required, "test", &[], now(app))
+            .await
+            .unwrap();
     }
-    let share = app.store.share(app.account, share.id).await.unwrap().unwrap();
+    let share = app
+        .store
+        .share(app.account, share.id)
+        .await
+        .unwrap()
+        .unwrap();
     let url = format!("{}/p/{token}", app.base);
-    Link { token, share, url, mp4, dcm }
+    Link {
+        token,
+        share,
+        url,
+        mp4,
+        dcm,
+    }
 }
 
 fn rand_seed() -> Vec<u8> {
@@ -213,13 +276,23 @@ fn rand_seed() -> Vec<u8> {
 }
 
 fn assert_patient_headers(h: &HeaderMap, what: &str) {
-    let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let get = |name: &str| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
     assert_eq!(get("referrer-policy"), "no-referrer", "{what}");
     assert_eq!(get("cache-control"), "no-store", "{what}");
     assert!(get("x-robots-tag").contains("noindex"), "{what}");
     assert_eq!(get("x-content-type-options"), "nosniff", "{what}");
     let csp = get("content-security-policy");
-    for part in ["default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"] {
+    for part in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ] {
         assert!(csp.contains(part), "{what}: CSP {csp:?} lacks {part}");
     }
     assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
@@ -233,7 +306,10 @@ fn assert_no_patient_data(text: &str, what: &str) {
 
 fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let i = html.find(&marker).unwrap_or_else(|| panic!("no {name} field in:\n{html}")) + marker.len();
+    let i = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in:\n{html}"))
+        + marker.len();
     html[i..i + html[i..].find('"').unwrap()].to_string()
 }
 
@@ -263,8 +339,14 @@ async fn post_with(
 }
 
 async fn actions(app: &TestApp) -> Vec<String> {
-    let mut a: Vec<String> =
-        app.store.audit_events(Some(app.account), 500).await.unwrap().into_iter().map(|r| r.event.action).collect();
+    let mut a: Vec<String> = app
+        .store
+        .audit_events(Some(app.account), 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event.action)
+        .collect();
     a.reverse();
     a
 }
@@ -272,7 +354,10 @@ async fn actions(app: &TestApp) -> Vec<String> {
 async fn set_clinic(app: &TestApp, f: impl FnOnce(&mut AccountSettings)) {
     let mut s = app.store.account_settings(app.account).await.unwrap();
     f(&mut s);
-    app.store.update_account_settings(app.account, &s, &Actor::System).await.unwrap();
+    app.store
+        .update_account_settings(app.account, &s, &Actor::System)
+        .await
+        .unwrap();
 }
 
 // --- the page ------------------------------------------------------------------
@@ -290,18 +375,26 @@ async fn the_page_shows_the_gallery_without_patient_data() {
     let resp = client().get(&link.url).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_patient_headers(resp.headers(), "page");
-    assert!(resp.headers().get(header::SET_COOKIE).is_none(), "no gate, no cookie");
+    assert!(
+        resp.headers().get(header::SET_COOKIE).is_none(),
+        "no gate, no cookie"
+    );
     let html = resp.text().await.unwrap();
     assert_no_patient_data(&html, "the page");
     assert!(html.contains("Clínica del Sol"), "{html}");
-    assert!(html.contains("US KIDNEY"), "the clinic shows the description");
+    assert!(
+        html.contains("US KIDNEY"),
+        "the clinic shows the description"
+    );
     assert!(html.contains("Mar 2, 2017"), "the clinic shows the date");
     for label in ["Image 1 of 3", "Video 2 of 3", "Document 3 of 3"] {
         assert!(html.contains(label), "{label}");
     }
     let t = &link.token;
     assert!(
-        html.contains(&format!("<img src=\"/p/{t}/f/0/thumb\" width=\"256\" height=\"192\" alt=\"Image 1 of 3\"")),
+        html.contains(&format!(
+            "<img src=\"/p/{t}/f/0/thumb\" width=\"256\" height=\"192\" alt=\"Image 1 of 3\""
+        )),
         "{html}"
     );
     assert!(html.contains(&format!("href=\"/p/{t}/f/1/mp4?dl=1\" download")));
@@ -309,23 +402,42 @@ async fn the_page_shows_the_gallery_without_patient_data() {
     assert!(html.contains(&format!("href=\"/p/{t}/all.zip\" download")));
     assert!(html.contains("For doctors (DICOM)"));
     assert!(!html.contains("2.25."), "no UIDs");
-    assert!(!html.contains("<script>") && !html.contains("style="), "no inline script or style");
+    assert!(
+        !html.contains("<script>") && !html.contains("style="),
+        "no inline script or style"
+    );
     assert!(html.contains("/static/patient.js?v=") && html.contains("/static/patient.css?v="));
 
     // Budget: HTML + CSS + JS under 100 KB.
     let mut total = html.len();
     for asset in ["patient.css", "patient.js"] {
-        let body = reqwest::get(format!("{}/static/{asset}", app.base)).await.unwrap().bytes().await.unwrap();
+        let body = reqwest::get(format!("{}/static/{asset}", app.base))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         total += body.len();
     }
     assert!(total < 100_000, "landing page weighs {total} bytes");
 
-    let share = app.store.share(app.account, link.share.id).await.unwrap().unwrap();
+    let share = app
+        .store
+        .share(app.account, link.share.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(share.views, 1);
     assert!(actions(&app).await.contains(&"share.viewed".to_string()));
     let viewed = app.store.audit_events(Some(app.account), 50).await.unwrap();
-    let viewed = viewed.iter().find(|r| r.event.action == "share.viewed").unwrap();
-    assert_eq!(viewed.event.target_id.as_deref(), Some(link.share.id.to_string().as_str()));
+    let viewed = viewed
+        .iter()
+        .find(|r| r.event.action == "share.viewed")
+        .unwrap();
+    assert_eq!(
+        viewed.event.target_id.as_deref(),
+        Some(link.share.id.to_string().as_str())
+    );
     assert_eq!(viewed.event.detail, "{}");
 
     // The clinic may hide the exam's date and description.
@@ -334,18 +446,130 @@ async fn the_page_shows_the_gallery_without_patient_data() {
         s.landing_show_study_description = false;
     })
     .await;
-    let html = client().get(&link.url).send().await.unwrap().text().await.unwrap();
+    let html = client()
+        .get(&link.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!html.contains("US KIDNEY") && !html.contains("2017"));
+}
+
+#[tokio::test]
+async fn a_loop_shows_its_first_picture_until_its_video_is_made() {
+    let app = spawn_app().await;
+    let link = make_share(
+        &app,
+        Opts {
+            video_pending: true,
+            ..Opts::default()
+        },
+    )
+    .await;
+    let t = &link.token;
+    let html = client()
+        .get(&link.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"videos-pending\""),
+        "the page says videos are coming: {html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "href=\"/p/{t}/f/1/jpg\" data-i=\"1\" data-kind=\"cine\""
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(" data-pending"),
+        "patient.js polls for the video"
+    );
+    assert!(
+        !html.contains(&format!("/p/{t}/f/1/mp4")),
+        "no link to a video that does not exist"
+    );
+    // What patient.js asks for: not there yet, then there.
+    let mp4_url = format!("{}/f/1/mp4", link.url);
+    assert_eq!(
+        client().head(&mp4_url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let key = format!("shares/{}/{}/1.mp4", app.account, link.share.id);
+    app.ingest
+        .blobs()
+        .put_bytes(&key, link.mp4.clone().into())
+        .await
+        .unwrap();
+    let mp4 = Some((key.as_str(), link.mp4.len() as i64));
+    assert!(
+        app.store
+            .set_share_item_video(link.share.id, 1, mp4)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        client().head(&mp4_url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let html = client()
+        .get(&link.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("videos-pending") && !html.contains(" data-pending"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "href=\"/p/{t}/f/1/mp4\" data-i=\"1\" data-kind=\"cine\""
+        )),
+        "{html}"
+    );
+    let share = app
+        .store
+        .share(app.account, link.share.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(share.downloads, 0, "polling is not a download");
 }
 
 #[tokio::test]
 async fn spanish_links_speak_spanish() {
     let app = spawn_app().await;
-    let link = make_share(&app, Opts { language: Language::Es, ..Opts::default() }).await;
-    let resp = client().get(&link.url).header(header::ACCEPT_LANGUAGE, "en").send().await.unwrap();
+    let link = make_share(
+        &app,
+        Opts {
+            language: Language::Es,
+            ..Opts::default()
+        },
+    )
+    .await;
+    let resp = client()
+        .get(&link.url)
+        .header(header::ACCEPT_LANGUAGE, "en")
+        .send()
+        .await
+        .unwrap();
     let html = resp.text().await.unwrap();
     assert!(html.contains("<html lang=\"es\">"));
-    assert!(html.contains("Imagen 1 de 3") && html.contains("Descargar todo") && html.contains("Para médicos (DICOM)"));
+    assert!(
+        html.contains("Imagen 1 de 3")
+            && html.contains("Descargar todo")
+            && html.contains("Para médicos (DICOM)")
+    );
 }
 
 #[tokio::test]
@@ -360,11 +584,18 @@ async fn unknown_links_are_404_without_details() {
         format!("/p/{unknown}/all.zip"),
         format!("/p/{unknown}/other"),
     ] {
-        let resp = client().get(format!("{}{path}", app.base)).send().await.unwrap();
+        let resp = client()
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
         assert_patient_headers(resp.headers(), &path);
         let text = resp.text().await.unwrap();
-        assert!(!text.contains("Clinic") && !text.contains("expired"), "{path}: {text}");
+        assert!(
+            !text.contains("Clinic") && !text.contains("expired"),
+            "{path}: {text}"
+        );
     }
 }
 
@@ -377,27 +608,57 @@ async fn expired_and_revoked_links_are_410_with_the_clinic_contact() {
         s.email = Some("info@sol.example".into());
     })
     .await;
-    let link = make_share(&app, Opts { lifetime_ms: DAY, ..Opts::default() }).await;
-    let revoked = make_share(&app, Opts { language: Language::Es, ..Opts::default() }).await;
-    assert_eq!(client().get(&link.url).send().await.unwrap().status(), StatusCode::OK);
+    let link = make_share(
+        &app,
+        Opts {
+            lifetime_ms: DAY,
+            ..Opts::default()
+        },
+    )
+    .await;
+    let revoked = make_share(
+        &app,
+        Opts {
+            language: Language::Es,
+            ..Opts::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        client().get(&link.url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 
-    app.store.revoke_share(app.account, revoked.share.id, now(&app)).await.unwrap();
+    app.store
+        .revoke_share(app.account, revoked.share.id, now(&app))
+        .await
+        .unwrap();
     let resp = client().get(&revoked.url).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::GONE);
     assert_patient_headers(resp.headers(), "revoked");
     let html = resp.text().await.unwrap();
-    assert!(html.contains("Este enlace ha caducado") && html.contains("Clínica del Sol"), "{html}");
+    assert!(
+        html.contains("Este enlace ha caducado") && html.contains("Clínica del Sol"),
+        "{html}"
+    );
 
     app.clock_offset.store(DAY + 1000, Ordering::SeqCst);
     let resp = client().get(&link.url).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::GONE);
     let html = resp.text().await.unwrap();
-    assert!(html.contains("This link has expired — please contact Clínica del Sol"), "{html}");
+    assert!(
+        html.contains("This link has expired — please contact Clínica del Sol"),
+        "{html}"
+    );
     assert!(html.contains("href=\"tel:+34910000000\"") && html.contains("+34 910 000 000"));
     assert!(html.contains("mailto:info@sol.example"));
     assert_no_patient_data(&html, "410 page");
     for path in ["/f/0/jpg", "/all.zip"] {
-        let resp = client().get(format!("{}{path}", link.url)).send().await.unwrap();
+        let resp = client()
+            .get(format!("{}{path}", link.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::GONE, "{path}");
     }
 }
@@ -405,12 +666,26 @@ async fn expired_and_revoked_links_are_410_with_the_clinic_contact() {
 #[tokio::test]
 async fn a_link_being_prepared_says_so_and_refreshes() {
     let app = spawn_app().await;
-    let link = make_share(&app, Opts { finish: false, ..Opts::default() }).await;
+    let link = make_share(
+        &app,
+        Opts {
+            finish: false,
+            ..Opts::default()
+        },
+    )
+    .await;
     let resp = client().get(&link.url).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let html = resp.text().await.unwrap();
-    assert!(html.contains("being prepared") && html.contains("http-equiv=\"refresh\""), "{html}");
-    let resp = client().get(format!("{}/f/0/jpg", link.url)).send().await.unwrap();
+    assert!(
+        html.contains("being prepared") && html.contains("http-equiv=\"refresh\""),
+        "{html}"
+    );
+    let resp = client()
+        .get(format!("{}/f/0/jpg", link.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -420,17 +695,50 @@ async fn a_link_being_prepared_says_so_and_refreshes() {
 async fn the_first_visitor_creates_the_password_and_later_ones_enter_it() {
     let app = spawn_app().await;
     set_clinic(&app, |s| s.clinic_name = "Clínica del Sol".into()).await;
-    let link = make_share(&app, Opts { password_required: true, ..Opts::default() }).await;
+    let link = make_share(
+        &app,
+        Opts {
+            password_required: true,
+            ..Opts::default()
+        },
+    )
+    .await;
     let first = client();
-    let html = first.get(&link.url).send().await.unwrap().text().await.unwrap();
+    let html = first
+        .get(&link.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         html.contains("Choose a password")
             && html.contains("name=\"new_password\"")
             && html.contains("name=\"confirm\"")
     );
-    assert!(!html.contains("/f/0/thumb"), "no images before the password");
-    assert_eq!(first.get(format!("{}/f/0/jpg", link.url)).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(first.get(format!("{}/all.zip", link.url)).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert!(
+        !html.contains("/f/0/thumb"),
+        "no images before the password"
+    );
+    assert_eq!(
+        first
+            .get(format!("{}/f/0/jpg", link.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        first
+            .get(format!("{}/all.zip", link.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
 
     // The strength rule, and the confirmation.
     for (pw, msg) in [
@@ -445,16 +753,37 @@ async fn the_first_visitor_creates_the_password_and_later_ones_enter_it() {
         assert!(text.contains(msg), "{pw}: {text}");
         assert!(!text.contains(pw), "never echoed");
     }
-    let resp = post_form(&first, &link, &[("new_password", "blue heron 42"), ("confirm", "blue heron 24")]).await;
+    let resp = post_form(
+        &first,
+        &link,
+        &[
+            ("new_password", "blue heron 42"),
+            ("confirm", "blue heron 24"),
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(resp.text().await.unwrap().contains("not the same"));
     assert_eq!(
-        app.store.share(app.account, link.share.id).await.unwrap().unwrap().failed_attempts,
+        app.store
+            .share(app.account, link.share.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_attempts,
         0,
         "slips are not attempts"
     );
 
-    let resp = post_form(&first, &link, &[("new_password", "blue heron 42"), ("confirm", "blue heron 42")]).await;
+    let resp = post_form(
+        &first,
+        &link,
+        &[
+            ("new_password", "blue heron 42"),
+            ("confirm", "blue heron 42"),
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_patient_headers(resp.headers(), "303");
     let cookie = resp
@@ -464,30 +793,72 @@ async fn the_first_visitor_creates_the_password_and_later_ones_enter_it() {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|c| c.starts_with("studylink_link="))
         .unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(cookie.contains(&format!("Path=/p/{}", link.token)), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        cookie.contains(&format!("Path=/p/{}", link.token)),
+        "{cookie}"
+    );
     assert!(cookie.contains("Max-Age=43200"), "12 hours: {cookie}");
     assert!(!cookie.contains("Secure"), "tests run on http");
     let resp = first.get(&link.url).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.text().await.unwrap().contains("Image 1 of 3"));
-    assert_eq!(first.get(format!("{}/f/0/jpg", link.url)).send().await.unwrap().status(), StatusCode::OK);
-    let hash = app.store.share(app.account, link.share.id).await.unwrap().unwrap().password_hash.unwrap();
+    assert_eq!(
+        first
+            .get(format!("{}/f/0/jpg", link.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let hash = app
+        .store
+        .share(app.account, link.share.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash
+        .unwrap();
     assert!(hash.starts_with("$argon2id$"));
 
     // Another browser must enter it.
     let second = client();
-    let html = second.get(&link.url).send().await.unwrap().text().await.unwrap();
+    let html = second
+        .get(&link.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        html.contains("Enter the password") && html.contains("name=\"password\"") && !html.contains("new_password")
+        html.contains("Enter the password")
+            && html.contains("name=\"password\"")
+            && !html.contains("new_password")
     );
     let resp = post_form(&second, &link, &[("password", "blue heron 4")]).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(resp.text().await.unwrap().contains("4 tries left"));
     let resp = post_form(&second, &link, &[("password", "blue heron 42")]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    assert_eq!(second.get(&link.url).send().await.unwrap().status(), StatusCode::OK);
-    assert_eq!(app.store.share(app.account, link.share.id).await.unwrap().unwrap().failed_attempts, 0, "cleared");
+    assert_eq!(
+        second.get(&link.url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.store
+            .share(app.account, link.share.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_attempts,
+        0,
+        "cleared"
+    );
 
     // A form still showing "create" after someone chose the password.
     let third = client();
@@ -498,36 +869,85 @@ async fn the_first_visitor_creates_the_password_and_later_ones_enter_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "no form token: {:?}", resp.status());
-    let page = third.get(&link.url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::BAD_REQUEST,
+        "no form token: {:?}",
+        resp.status()
+    );
+    let page = third
+        .get(&link.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let t = field(&page, "t");
     let resp = third
         .post(&link.url)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(format!("t={t}&mode=create&new_password=another+one+9&confirm=another+one+9"))
+        .body(format!(
+            "t={t}&mode=create&new_password=another+one+9&confirm=another+one+9"
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::CONFLICT);
-    assert!(resp.text().await.unwrap().contains("has just chosen a password"));
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("has just chosen a password")
+    );
     let a = actions(&app).await;
     assert_eq!(a.iter().filter(|x| *x == "share.password_set").count(), 1);
-    assert_eq!(a.iter().filter(|x| *x == "share.password_failed").count(), 1);
+    assert_eq!(
+        a.iter().filter(|x| *x == "share.password_failed").count(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn five_wrong_passwords_lock_the_link_for_15_minutes() {
     let app = spawn_app().await;
-    let link = make_share(&app, Opts { password_required: true, ..Opts::default() }).await;
+    let link = make_share(
+        &app,
+        Opts {
+            password_required: true,
+            ..Opts::default()
+        },
+    )
+    .await;
     let owner = client();
-    let resp = post_form(&owner, &link, &[("new_password", "blue heron 42"), ("confirm", "blue heron 42")]).await;
+    let resp = post_form(
+        &owner,
+        &link,
+        &[
+            ("new_password", "blue heron 42"),
+            ("confirm", "blue heron 42"),
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
 
     let guesser = client();
-    let form = guesser.get(&link.url).send().await.unwrap().text().await.unwrap();
+    let form = guesser
+        .get(&link.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let t = field(&form, "t");
     for i in 1..=4 {
-        let resp = post_form(&guesser, &link, &[("password", &format!("guess number {i}"))]).await;
+        let resp = post_form(
+            &guesser,
+            &link,
+            &[("password", &format!("guess number {i}"))],
+        )
+        .await;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "attempt {i}");
     }
     let resp = post_form(&guesser, &link, &[("password", "guess number 5")]).await;
@@ -535,91 +955,236 @@ async fn five_wrong_passwords_lock_the_link_for_15_minutes() {
     assert!(resp.headers().get(header::RETRY_AFTER).is_some());
     assert!(resp.text().await.unwrap().contains("Try again after"));
     // Even the right password is not looked at now.
-    let resp = post_with(&guesser, &link, &t, "enter", &[("password", "blue heron 42")]).await;
+    let resp = post_with(
+        &guesser,
+        &link,
+        &t,
+        "enter",
+        &[("password", "blue heron 42")],
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(guesser.get(&link.url).send().await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        guesser.get(&link.url).send().await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
     let a = actions(&app).await;
-    assert_eq!(a.iter().filter(|x| *x == "share.password_failed").count(), 5);
+    assert_eq!(
+        a.iter().filter(|x| *x == "share.password_failed").count(),
+        5
+    );
     assert_eq!(a.iter().filter(|x| *x == "share.locked").count(), 1);
     // Whoever already got in keeps access.
-    assert_eq!(owner.get(&link.url).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        owner.get(&link.url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 
     app.clock_offset.store(16 * 60 * 1000, Ordering::SeqCst);
     let resp = post_form(&guesser, &link, &[("password", "blue heron 42")]).await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "after the lock, the right password works");
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "after the lock, the right password works"
+    );
 }
 
 #[tokio::test]
 async fn the_clinic_link_code_is_asked_kept_for_old_links_and_dropped_when_removed() {
     let app = spawn_app().await;
     set_clinic(&app, |s| s.clinic_name = "Clínica del Sol".into()).await;
-    let v1 =
-        app.store.set_link_code(app.account, Some(&hash_password("sol-2026").unwrap()), &Actor::System).await.unwrap();
-    let old = make_share(&app, Opts { link_code_version: v1, ..Opts::default() }).await;
-    let html = client().get(&old.url).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("Clinic code") && html.contains("Clínica del Sol protects its patient links"), "{html}");
-    assert!(!html.contains("name=\"password\""), "no password asked for a clean share");
+    let v1 = app
+        .store
+        .set_link_code(
+            app.account,
+            Some(&hash_password("sol-2026").unwrap()),
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    let old = make_share(
+        &app,
+        Opts {
+            link_code_version: v1,
+            ..Opts::default()
+        },
+    )
+    .await;
+    let html = client()
+        .get(&old.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Clinic code") && html.contains("Clínica del Sol protects its patient links"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("name=\"password\""),
+        "no password asked for a clean share"
+    );
 
     let c = client();
     let resp = post_form(&c, &old, &[("code", "wrong-code")]).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    assert!(resp.text().await.unwrap().contains("That code is not right"));
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("That code is not right")
+    );
     let resp = post_form(&c, &old, &[("code", "sol-2026")]).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    assert_eq!(c.get(&old.url).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        c.get(&old.url).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 
     // A new code: old links keep the code they were made with, new ones take the new.
-    let v2 =
-        app.store.set_link_code(app.account, Some(&hash_password("luna-2027").unwrap()), &Actor::System).await.unwrap();
-    let new = make_share(&app, Opts { link_code_version: v2, ..Opts::default() }).await;
+    let v2 = app
+        .store
+        .set_link_code(
+            app.account,
+            Some(&hash_password("luna-2027").unwrap()),
+            &Actor::System,
+        )
+        .await
+        .unwrap();
+    let new = make_share(
+        &app,
+        Opts {
+            link_code_version: v2,
+            ..Opts::default()
+        },
+    )
+    .await;
     let c = client();
-    assert_eq!(post_form(&c, &old, &[("code", "luna-2027")]).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(post_form(&c, &old, &[("code", "sol-2026")]).await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(post_form(&c, &new, &[("code", "sol-2026")]).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(post_form(&c, &new, &[("code", "luna-2027")]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        post_form(&c, &old, &[("code", "luna-2027")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_form(&c, &old, &[("code", "sol-2026")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        post_form(&c, &new, &[("code", "sol-2026")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_form(&c, &new, &[("code", "luna-2027")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
 
     // Code and password together: one form, both checked.
-    let both = make_share(&app, Opts { link_code_version: v2, password_required: true, ..Opts::default() }).await;
+    let both = make_share(
+        &app,
+        Opts {
+            link_code_version: v2,
+            password_required: true,
+            ..Opts::default()
+        },
+    )
+    .await;
     let c = client();
     let html = c.get(&both.url).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("name=\"code\"") && html.contains("name=\"new_password\""));
-    let resp =
-        post_form(&c, &both, &[("code", "wrong"), ("new_password", "blue heron 42"), ("confirm", "blue heron 42")])
-            .await;
+    let resp = post_form(
+        &c,
+        &both,
+        &[
+            ("code", "wrong"),
+            ("new_password", "blue heron 42"),
+            ("confirm", "blue heron 42"),
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(
-        app.store.share(app.account, both.share.id).await.unwrap().unwrap().password_hash.is_none(),
+        app.store
+            .share(app.account, both.share.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .is_none(),
         "a wrong code sets nothing"
     );
-    let resp =
-        post_form(&c, &both, &[("code", "luna-2027"), ("new_password", "blue heron 42"), ("confirm", "blue heron 42")])
-            .await;
+    let resp = post_form(
+        &c,
+        &both,
+        &[
+            ("code", "luna-2027"),
+            ("new_password", "blue heron 42"),
+            ("confirm", "blue heron 42"),
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let c2 = client();
-    let resp = post_form(&c2, &both, &[("code", "luna-2027"), ("password", "wrong one 1")]).await;
-    assert!(resp.text().await.unwrap().contains("The code or the password is not right"));
+    let resp = post_form(
+        &c2,
+        &both,
+        &[("code", "luna-2027"), ("password", "wrong one 1")],
+    )
+    .await;
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("The code or the password is not right")
+    );
 
     // Removing the code removes the prompt from every link made with one.
-    app.store.set_link_code(app.account, None, &Actor::System).await.unwrap();
+    app.store
+        .set_link_code(app.account, None, &Actor::System)
+        .await
+        .unwrap();
     for link in [&old, &new] {
         let resp = client().get(&link.url).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         assert!(resp.text().await.unwrap().contains("Image 1 of 3"));
     }
     // …but not the patient's own password.
-    let html = client().get(&both.url).send().await.unwrap().text().await.unwrap();
+    let html = client()
+        .get(&both.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("name=\"password\"") && !html.contains("name=\"code\""));
 }
 
 #[tokio::test]
 async fn cookies_are_secure_when_the_site_is_https() {
-    let app = common::spawn_app_with(studylink_web::WebConfig { secure_cookies: true, ..Default::default() }).await;
-    let link = make_share(&app, Opts { password_required: true, ..Opts::default() }).await;
+    let app = common::spawn_app_with(studylink_web::WebConfig {
+        secure_cookies: true,
+        ..Default::default()
+    })
+    .await;
+    let link = make_share(
+        &app,
+        Opts {
+            password_required: true,
+            ..Opts::default()
+        },
+    )
+    .await;
     let resp = client().get(&link.url).send().await.unwrap();
-    let form_cookie = resp.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
+    let form_cookie = resp.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(form_cookie.starts_with("studylink_form="), "{form_cookie}");
     assert!(
-        form_cookie.contains("SameSite=Strict") && form_cookie.contains("HttpOnly") && form_cookie.contains("; Secure")
+        form_cookie.contains("SameSite=Strict")
+            && form_cookie.contains("HttpOnly")
+            && form_cookie.contains("; Secure")
     );
     let t = field(&resp.text().await.unwrap(), "t");
     // The cookie store keeps Secure cookies off plain http, so send it by hand.
@@ -627,26 +1192,40 @@ async fn cookies_are_secure_when_the_site_is_https() {
         .post(&link.url)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, format!("studylink_form={t}"))
-        .body(format!("t={t}&mode=create&new_password=blue+heron+42&confirm=blue+heron+42"))
+        .body(format!(
+            "t={t}&mode=create&new_password=blue+heron+42&confirm=blue+heron+42"
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let access = resp.headers()[header::SET_COOKIE].to_str().unwrap();
-    assert!(access.starts_with("studylink_link=") && access.ends_with("; Secure"), "{access}");
+    assert!(
+        access.starts_with("studylink_link=") && access.ends_with("; Secure"),
+        "{access}"
+    );
 }
 
 #[tokio::test]
 async fn posts_from_another_site_are_refused() {
     let app = spawn_app().await;
-    let link = make_share(&app, Opts { password_required: true, ..Opts::default() }).await;
+    let link = make_share(
+        &app,
+        Opts {
+            password_required: true,
+            ..Opts::default()
+        },
+    )
+    .await;
     let c = client();
     let page = c.get(&link.url).send().await.unwrap().text().await.unwrap();
     let t = field(&page, "t");
     let body = format!("t={t}&mode=create&new_password=blue+heron+42&confirm=blue+heron+42");
     let post = |origin: Option<&'static str>, referer: Option<&'static str>| {
-        let mut r =
-            c.post(&link.url).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(body.clone());
+        let mut r = c
+            .post(&link.url)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.clone());
         if let Some(o) = origin {
             r = r.header(header::ORIGIN, o);
         }
@@ -655,11 +1234,34 @@ async fn posts_from_another_site_are_refused() {
         }
         r.send()
     };
-    assert_eq!(post(Some("https://evil.example"), None).await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(post(None, Some("https://evil.example/p/x")).await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert!(app.store.share(app.account, link.share.id).await.unwrap().unwrap().password_hash.is_none());
+    assert_eq!(
+        post(Some("https://evil.example"), None)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(None, Some("https://evil.example/p/x"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        app.store
+            .share(app.account, link.share.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .is_none()
+    );
     // `Origin: null` (what no-referrer pages send) falls back to the form token.
-    assert_eq!(post(Some("null"), None).await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        post(Some("null"), None).await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
 }
 
 // --- files -----------------------------------------------------------------------
@@ -675,11 +1277,17 @@ async fn files_stream_with_names_types_and_ranges() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_patient_headers(resp.headers(), "thumb");
     assert_eq!(resp.headers()[header::CONTENT_TYPE], "image/jpeg");
-    assert_eq!(resp.headers()[header::CONTENT_DISPOSITION], "inline; filename=\"image-01-small.jpg\"");
+    assert_eq!(
+        resp.headers()[header::CONTENT_DISPOSITION],
+        "inline; filename=\"image-01-small.jpg\""
+    );
     assert_eq!(resp.bytes().await.unwrap().as_ref(), JPEG);
 
     let resp = get("/f/0/jpg?dl=1").send().await.unwrap();
-    assert_eq!(resp.headers()[header::CONTENT_DISPOSITION], "attachment; filename=\"image-01.jpg\"");
+    assert_eq!(
+        resp.headers()[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"image-01.jpg\""
+    );
     let resp = get("/f/0/dcm").send().await.unwrap();
     assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/dicom");
     assert_eq!(
@@ -690,9 +1298,15 @@ async fn files_stream_with_names_types_and_ranges() {
     assert_eq!(resp.bytes().await.unwrap().as_ref(), link.dcm.as_slice());
     let resp = get("/f/2/doc").send().await.unwrap();
     assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/pdf");
-    assert_eq!(resp.headers()[header::CONTENT_DISPOSITION], "inline; filename=\"report-03.pdf\"");
+    assert_eq!(
+        resp.headers()[header::CONTENT_DISPOSITION],
+        "inline; filename=\"report-03.pdf\""
+    );
     let resp = get("/f/2/doc?dl=1").send().await.unwrap();
-    assert_eq!(resp.headers()[header::CONTENT_DISPOSITION], "attachment; filename=\"report-03.pdf\"");
+    assert_eq!(
+        resp.headers()[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"report-03.pdf\""
+    );
 
     // The video, whole and in ranges.
     let resp = get("/f/1/mp4").send().await.unwrap();
@@ -708,31 +1322,68 @@ async fn files_stream_with_names_types_and_ranges() {
         ("bytes=-10", 4990, 4999),
         ("bytes=4000-9999", 4000, 4999),
     ] {
-        let resp = get("/f/1/mp4").header(header::RANGE, range).send().await.unwrap();
+        let resp = get("/f/1/mp4")
+            .header(header::RANGE, range)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT, "{range}");
-        assert_eq!(resp.headers()[header::CONTENT_RANGE], format!("bytes {start}-{end}/5000").as_str(), "{range}");
-        assert_eq!(resp.headers()[header::CONTENT_LENGTH], (end - start + 1).to_string().as_str());
+        assert_eq!(
+            resp.headers()[header::CONTENT_RANGE],
+            format!("bytes {start}-{end}/5000").as_str(),
+            "{range}"
+        );
+        assert_eq!(
+            resp.headers()[header::CONTENT_LENGTH],
+            (end - start + 1).to_string().as_str()
+        );
         assert_patient_headers(resp.headers(), range);
-        assert_eq!(resp.bytes().await.unwrap().as_ref(), &link.mp4[start..=end], "{range}");
+        assert_eq!(
+            resp.bytes().await.unwrap().as_ref(),
+            &link.mp4[start..=end],
+            "{range}"
+        );
     }
-    let resp = get("/f/1/mp4").header(header::RANGE, "bytes=5000-").send().await.unwrap();
+    let resp = get("/f/1/mp4")
+        .header(header::RANGE, "bytes=5000-")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(resp.headers()[header::CONTENT_RANGE], "bytes */5000");
 
     for bad in ["/f/9/jpg", "/f/0/mp4", "/f/0/png", "/f/x/jpg", "/f/2/jpg"] {
-        assert_eq!(get(bad).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{bad}");
+        assert_eq!(
+            get(bad).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "{bad}"
+        );
     }
 
     // Downloads count (and are audited); views and thumbnails don't.
-    let share = app.store.share(app.account, link.share.id).await.unwrap().unwrap();
+    let share = app
+        .store
+        .share(app.account, link.share.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         share.downloads, 3,
         "jpg?dl, dcm and doc?dl; the thumbnail, the inline PDF and the video's ranges are views"
     );
-    let resp = get("/f/1/mp4?dl=1").header(header::RANGE, "bytes=100-").send().await.unwrap();
+    let resp = get("/f/1/mp4?dl=1")
+        .header(header::RANGE, "bytes=100-")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(
-        app.store.share(app.account, link.share.id).await.unwrap().unwrap().downloads,
+        app.store
+            .share(app.account, link.share.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .downloads,
         3,
         "a resumed download counts once"
     );
@@ -750,22 +1401,47 @@ async fn download_all_is_a_zip_that_unzip_accepts() {
         s.landing_show_study_description = true;
     })
     .await;
-    let link = make_share(&app, Opts { language: Language::Es, ..Opts::default() }).await;
-    let resp = client().get(format!("{}/all.zip", link.url)).send().await.unwrap();
+    let link = make_share(
+        &app,
+        Opts {
+            language: Language::Es,
+            ..Opts::default()
+        },
+    )
+    .await;
+    let resp = client()
+        .get(format!("{}/all.zip", link.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_patient_headers(resp.headers(), "zip");
     assert_eq!(resp.headers()[header::CONTENT_TYPE], "application/zip");
-    assert_eq!(resp.headers()[header::CONTENT_DISPOSITION], "attachment; filename=\"imagenes.zip\"");
-    let length: usize = resp.headers()[header::CONTENT_LENGTH].to_str().unwrap().parse().unwrap();
+    assert_eq!(
+        resp.headers()[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"imagenes.zip\""
+    );
+    let length: usize = resp.headers()[header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let bytes = resp.bytes().await.unwrap();
     assert_eq!(bytes.len(), length, "Content-Length is exact");
 
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(&bytes).unwrap();
     f.flush().unwrap();
-    let out = std::process::Command::new("unzip").arg("-t").arg(f.path()).output().unwrap();
+    let out = std::process::Command::new("unzip")
+        .arg("-t")
+        .arg(f.path())
+        .output()
+        .unwrap();
     let listing = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success() && listing.contains("No errors detected"), "{listing}");
+    assert!(
+        out.status.success() && listing.contains("No errors detected"),
+        "{listing}"
+    );
     for name in [
         "index.html",
         "images/image-01.jpg",
@@ -776,30 +1452,71 @@ async fn download_all_is_a_zip_that_unzip_accepts() {
         "dicom/cine-02.dcm",
         "dicom/report-03.dcm",
     ] {
-        assert!(listing.contains(&format!("testing: {name} ")), "{name} missing:\n{listing}");
+        assert!(
+            listing.contains(&format!("testing: {name} ")),
+            "{name} missing:\n{listing}"
+        );
     }
-    let unzip_p =
-        |name: &str| std::process::Command::new("unzip").arg("-p").arg(f.path()).arg(name).output().unwrap().stdout;
+    let unzip_p = |name: &str| {
+        std::process::Command::new("unzip")
+            .arg("-p")
+            .arg(f.path())
+            .arg(name)
+            .output()
+            .unwrap()
+            .stdout
+    };
     assert_eq!(unzip_p("videos/cine-02.mp4"), link.mp4);
     let index = String::from_utf8(unzip_p("index.html")).unwrap();
     assert!(
-        index.contains("<html lang=\"es\">") && index.contains("Imagen 1 de 3") && index.contains("Clínica del Sol")
+        index.contains("<html lang=\"es\">")
+            && index.contains("Imagen 1 de 3")
+            && index.contains("Clínica del Sol")
     );
-    assert!(index.contains("src=\"images/image-01.jpg\"") && index.contains("src=\"videos/cine-02.mp4\""));
-    assert!(index.contains("href=\"documents/report-03.pdf\"") && index.contains("href=\"dicom/image-01.dcm\""));
-    assert!(index.contains("US KIDNEY"), "the description the clinic allows");
+    assert!(
+        index.contains("src=\"images/image-01.jpg\"")
+            && index.contains("src=\"videos/cine-02.mp4\"")
+    );
+    assert!(
+        index.contains("href=\"documents/report-03.pdf\"")
+            && index.contains("href=\"dicom/image-01.dcm\"")
+    );
+    assert!(
+        index.contains("US KIDNEY"),
+        "the description the clinic allows"
+    );
     assert!(
         !index.contains("http://") && !index.contains("https://") && !index.contains(&link.token),
         "offline, no link back"
     );
     assert_no_patient_data(&index, "index.html");
 
-    let share = app.store.share(app.account, link.share.id).await.unwrap().unwrap();
+    let share = app
+        .store
+        .share(app.account, link.share.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(share.downloads, 1);
     // HEAD tells the size without counting.
-    let resp = client().head(format!("{}/all.zip", link.url)).send().await.unwrap();
-    assert_eq!(resp.headers()[header::CONTENT_LENGTH].to_str().unwrap(), length.to_string());
-    assert_eq!(app.store.share(app.account, link.share.id).await.unwrap().unwrap().downloads, 1);
+    let resp = client()
+        .head(format!("{}/all.zip", link.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers()[header::CONTENT_LENGTH].to_str().unwrap(),
+        length.to_string()
+    );
+    assert_eq!(
+        app.store
+            .share(app.account, link.share.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .downloads,
+        1
+    );
 }
 
 /// Peak memory while streaming a 2 GB share stays bounded (the archive is
@@ -814,12 +1531,25 @@ async fn a_2gb_zip_streams_in_bounded_memory() {
     const BIG: u64 = 680 * 1024 * 1024;
     for item in &mut items {
         let path = blobs.local_path(&item.dicom_key).unwrap();
-        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(BIG).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(BIG)
+            .unwrap();
         item.dicom_size = BIG as i64;
     }
     let before = peak_rss_kb();
-    let resp = client().get(format!("{}/all.zip", link.url)).send().await.unwrap();
-    let length: u64 = resp.headers()[header::CONTENT_LENGTH].to_str().unwrap().parse().unwrap();
+    let resp = client()
+        .get(format!("{}/all.zip", link.url))
+        .send()
+        .await
+        .unwrap();
+    let length: u64 = resp.headers()[header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(length > 3 * BIG);
     let mut stream = resp.bytes_stream();
     let mut got = 0u64;

@@ -105,6 +105,14 @@ impl Sink {
     }
 }
 
+/// Whether native output can reuse the input's buffer: native input whose
+/// frames keep their size.
+pub(crate) fn rewrites_in_place(geo: &Geometry, ts: &str, plan: &Plan) -> bool {
+    matches!(kind(ts), Ok(Kind::Native))
+        && geo.native_frame_len()
+            == geo.rows as usize * geo.cols as usize * output_pixel_len(geo, plan)
+}
+
 /// Decode, convert and blank every frame. On error the object is unchanged.
 pub(crate) fn rewrite(
     obj: &mut DefaultDicomObject,

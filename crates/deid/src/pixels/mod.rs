@@ -22,10 +22,12 @@
 //!   such as a surname on the scan) is kept with the image; no OCR is done here.
 //! * **Decode once, frame by frame.** Each frame is decoded (any transfer syntax the
 //!   registry can decode, JPEG with the colour transform the DICOM header declares),
-//!   turned into interleaved RGB / grey / palette indices, blanked, and written as native
-//!   Explicit VR Little Endian (or, with [`clean_with`], RLE Lossless, our own encoder).
-//!   Native input is rewritten in its own buffer, so a large cine is held once plus one
-//!   frame.
+//!   turned into interleaved RGB / grey / palette indices, blanked, and written back
+//!   losslessly. Native input keeps its size and is rewritten in its own buffer, so a large
+//!   cine is held once plus one frame. Compressed input (and native input that changes size,
+//!   palette to RGB) becomes RLE Lossless, our own encoder: writing it native would turn a
+//!   3.75 MB JPEG loop into 189 MB of disk, download and verification work, while blanked
+//!   screens, mostly black, pack several-fold smaller and every DICOM reader decodes RLE.
 //! * **Thumbnails.** The Icon Image Sequence (0088,0200) shows the same screen, text band
 //!   included; a cleaned object loses it.
 //! * **Black.** Zero for MONOCHROME2 and RGB, the largest value for MONOCHROME1, the most
@@ -127,8 +129,10 @@ pub fn assess(obj: &DefaultDicomObject) -> Assessment {
 /// Lossless encodings [`clean_with`] can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {
-    /// Explicit VR Little Endian, uncompressed.
+    /// Native when the input is native and keeps its size (rewritten in place), else RLE.
     #[default]
+    Auto,
+    /// Explicit VR Little Endian, uncompressed.
     Native,
     /// RLE Lossless, one fragment per frame with a Basic Offset Table.
     RleLossless,
@@ -137,11 +141,12 @@ pub enum Encoding {
 /// Blank everything outside the diagnostic image area in every frame.
 ///
 /// On success the object's Pixel Data, pixel-module attributes and meta transfer syntax are
-/// rewritten (native Explicit VR Little Endian) and the Icon Image Sequence is removed.
+/// rewritten ([`Encoding::Auto`]: native Explicit VR Little Endian in place for native input,
+/// else RLE Lossless) and the Icon Image Sequence is removed.
 /// On failure the object is left unchanged.
 /// Burned In Annotation is not touched: the caller records the outcome.
 pub fn clean(obj: &mut DefaultDicomObject) -> Result<Cleaned, NotCleanable> {
-    clean_with(obj, Encoding::Native)
+    clean_with(obj, Encoding::Auto)
 }
 
 /// [`clean`], writing the given lossless encoding.
@@ -164,7 +169,11 @@ pub fn clean_with(
     let (keep, method) = area::keep_area(obj, &geo)?;
     let blanked = keep.blanked_rects();
     let plan = palette::plan(obj, &geo)?;
-    let rle = encoding == Encoding::RleLossless;
+    let rle = match encoding {
+        Encoding::Native => false,
+        Encoding::RleLossless => true,
+        Encoding::Auto => !frames::rewrites_in_place(&geo, &ts, &plan),
+    };
     let written = frames::rewrite(obj, &geo, &ts, &keep, &plan, rle)?;
     let out_ts = output::finish(obj, &geo, &ts, &plan, written);
     Ok(Cleaned {

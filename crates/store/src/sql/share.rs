@@ -77,12 +77,74 @@ const LOCK_PREPARING: &str =
 const DELETE_ITEMS: &str = "DELETE FROM share_items WHERE share_id = $1";
 const INSERT_ITEM: &str = "INSERT INTO share_items (share_id, position, source_instance_ref, kind, \
      password_reason, sop_instance_uid, dicom_key, dicom_size, jpeg_key, jpeg_size, thumb_key, mp4_key, \
-     mp4_size, doc_key, doc_size, doc_content_type, pixel_rows, pixel_columns, frames, frame_ms) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
-const ITEMS: &str = "SELECT share_id, position, source_instance_ref, kind, password_reason, sop_instance_uid, \
-     dicom_key, dicom_size, jpeg_key, jpeg_size, thumb_key, mp4_key, mp4_size, doc_key, doc_size, \
-     doc_content_type, pixel_rows, pixel_columns, frames, frame_ms \
-     FROM share_items WHERE share_id = $1 ORDER BY position";
+     mp4_size, doc_key, doc_size, doc_content_type, pixel_rows, pixel_columns, frames, frame_ms, video_pending) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+macro_rules! item_columns {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "share_id, ",
+            $p,
+            "position, ",
+            $p,
+            "source_instance_ref, ",
+            $p,
+            "kind, ",
+            $p,
+            "password_reason, ",
+            $p,
+            "sop_instance_uid, ",
+            $p,
+            "dicom_key, ",
+            $p,
+            "dicom_size, ",
+            $p,
+            "jpeg_key, ",
+            $p,
+            "jpeg_size, ",
+            $p,
+            "thumb_key, ",
+            $p,
+            "mp4_key, ",
+            $p,
+            "mp4_size, ",
+            $p,
+            "doc_key, ",
+            $p,
+            "doc_size, ",
+            $p,
+            "doc_content_type, ",
+            $p,
+            "pixel_rows, ",
+            $p,
+            "pixel_columns, ",
+            $p,
+            "frames, ",
+            $p,
+            "frame_ms, ",
+            $p,
+            "video_pending"
+        )
+    };
+}
+const ITEMS: &str = concat!(
+    "SELECT ",
+    item_columns!(""),
+    " FROM share_items WHERE share_id = $1 ORDER BY position"
+);
+/// Videos still to encode, of links a patient may open. A revoked or
+/// failed share's loops are not worth the CPU.
+const PENDING_VIDEOS: &str = concat!(
+    "SELECT ",
+    item_columns!("i."),
+    " FROM share_items i JOIN shares s ON s.id = i.share_id \
+     WHERE i.video_pending AND s.state = 'ready' AND s.revoked_at IS NULL \
+     ORDER BY i.share_id, i.position"
+);
+/// Only while pending: a second encoder (another node, a resumed run) that
+/// finishes later does not overwrite the first one's result.
+const SET_VIDEO: &str = "UPDATE share_items SET mp4_key = $3, mp4_size = $4, video_pending = FALSE \
+     WHERE share_id = $1 AND position = $2 AND video_pending";
 
 const FINISH: &str = "UPDATE shares SET state = 'ready', password_required = $2, deid_secret = NULL, \
      last_sent_at = $3 WHERE id = $1 AND state = 'preparing' RETURNING account_id, revoked_at";
@@ -277,6 +339,7 @@ struct ItemDb {
     pixel_columns: Option<i64>,
     frames: i64,
     frame_ms: Option<f64>,
+    video_pending: bool,
 }
 
 fn small(v: i64, what: &str) -> StoreResult<i32> {
@@ -308,6 +371,7 @@ impl TryFrom<ItemDb> for ShareItem {
             columns: r.pixel_columns.map(|v| small(v, "columns")).transpose()?,
             frames: small(r.frames, "frames")?,
             frame_ms: r.frame_ms,
+            video_pending: r.video_pending,
         })
     }
 }
@@ -610,6 +674,7 @@ macro_rules! impl_shares {
                         .bind(item.columns.map(i64::from))
                         .bind(i64::from(item.frames))
                         .bind(item.frame_ms)
+                        .bind(item.video_pending)
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| {
@@ -635,6 +700,34 @@ macro_rules! impl_shares {
                     .into_iter()
                     .map(TryInto::try_into)
                     .collect()
+            }
+
+            async fn pending_share_videos(&self) -> StoreResult<Vec<ShareItem>> {
+                sqlx::query_as::<_, ItemDb>(PENDING_VIDEOS)
+                    .fetch_all(&self.read)
+                    .await?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn set_share_item_video(
+                &self,
+                id: ShareId,
+                position: i32,
+                mp4: Option<(&str, i64)>,
+            ) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query(SET_VIDEO)
+                    .bind(id.0)
+                    .bind(i64::from(position))
+                    .bind(mp4.map(|m| m.0))
+                    .bind(mp4.map(|m| m.1))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(n == 1)
             }
 
             async fn finish_share(

@@ -110,8 +110,8 @@ pub async fn check(
 
 #[cfg(test)]
 mod tests {
-    use studylink_notify::CountryCode;
     use super::*;
+    use studylink_notify::CountryCode;
 
     #[test]
     fn the_clinic_country_reads_numbers_without_plus() {

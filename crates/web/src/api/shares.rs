@@ -442,6 +442,18 @@ pub async fn share_json(state: &AppState, s: &Share) -> Result<Value, ApiError> 
     } else {
         Value::Null
     };
+    // Loops whose MP4 is still being encoded after the share became ready.
+    let videos_pending = if s.state == ShareState::Ready {
+        state
+            .store
+            .share_items(s.id)
+            .await?
+            .iter()
+            .filter(|i| i.video_pending)
+            .count()
+    } else {
+        0
+    };
     let masked: Vec<String> = s
         .email
         .as_deref()
@@ -471,6 +483,7 @@ pub async fn share_json(state: &AppState, s: &Share) -> Result<Value, ApiError> 
         "first_opened_at": rfc3339_opt(s.first_opened_at),
         "last_opened_at": rfc3339_opt(s.last_opened_at),
         "progress": progress,
+        "videos_pending": videos_pending,
         "deliveries": deliveries,
         "sends": sends,
     }))

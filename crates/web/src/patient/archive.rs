@@ -40,8 +40,12 @@ struct Entry {
 }
 
 /// The folder and kind of file an entry is, in the archive's order.
-const LAYOUT: [(What, &str); 4] =
-    [(What::Jpg, "images"), (What::Mp4, "videos"), (What::Doc, "documents"), (What::Dcm, "dicom")];
+const LAYOUT: [(What, &str); 4] = [
+    (What::Jpg, "images"),
+    (What::Mp4, "videos"),
+    (What::Doc, "documents"),
+    (What::Dcm, "dicom"),
+];
 
 /// The archive's entries (without `index.html`): `(name, blob key, recorded size)`.
 fn files_of(items: &[ShareItem]) -> Vec<(String, String, Option<u64>)> {
@@ -107,7 +111,11 @@ fn offline_items(lang: Lang, items: &[ShareItem]) -> Vec<OfflineItem> {
         .enumerate()
         .map(|(i, item)| {
             let path = |what: What| {
-                let folder = LAYOUT.iter().find(|(w, _)| *w == what).map(|(_, f)| *f).unwrap_or("files");
+                let folder = LAYOUT
+                    .iter()
+                    .find(|(w, _)| *w == what)
+                    .map(|(_, f)| *f)
+                    .unwrap_or("files");
                 names::item_file(item, what, total).map(|f| format!("{folder}/{}", f.file_name))
             };
             let (tw, th) = match (item.columns, item.rows) {
@@ -151,7 +159,11 @@ pub async fn download(
         Ok(Outcome::NotFound) => return (StatusCode::NOT_FOUND, "not found").into_response(),
         Ok(Outcome::Gone(_)) => return (StatusCode::GONE, "this link has expired").into_response(),
         Ok(Outcome::Preparing(_)) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], "still being prepared")
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "5")],
+                "still being prepared",
+            )
                 .into_response();
         }
         Ok(Outcome::Gate(..)) => return (StatusCode::FORBIDDEN, "password needed").into_response(),
@@ -163,7 +175,11 @@ pub async fn download(
     }
 }
 
-async fn build(state: &AppState, share: &Share, head_only: bool) -> Result<Response, crate::WebError> {
+async fn build(
+    state: &AppState,
+    share: &Share,
+    head_only: bool,
+) -> Result<Response, crate::WebError> {
     let lang = Lang::from(share.language);
     let settings = state.store.account_settings(share.account_id).await?;
     let clinic = Clinic::new(share.account_id, &settings);
@@ -176,7 +192,11 @@ async fn build(state: &AppState, share: &Share, head_only: bool) -> Result<Respo
         title: i18n::t(lang, "patient-title"),
         exam_date,
         exam_description,
-        intro: i18n::t_args(lang, "patient-offline-intro", &[("clinic", Arg::from(clinic.name.clone()))]),
+        intro: i18n::t_args(
+            lang,
+            "patient-offline-intro",
+            &[("clinic", Arg::from(clinic.name.clone()))],
+        ),
         dicom_note: i18n::t(lang, "patient-about-dcm"),
         expires: i18n::t_args(
             lang,
@@ -186,12 +206,23 @@ async fn build(state: &AppState, share: &Share, head_only: bool) -> Result<Respo
         clinic: clinic.name.clone(),
         items: offline_items(lang, &items),
     };
-    let index = Bytes::from(page.render().map_err(|e| crate::WebError::Internal(e.into()))?);
+    let index = Bytes::from(
+        page.render()
+            .map_err(|e| crate::WebError::Internal(e.into()))?,
+    );
 
-    let mut entries = vec![Entry { name: "index.html".into(), size: index.len() as u64, source: Source::Mem(index) }];
+    let mut entries = vec![Entry {
+        name: "index.html".into(),
+        size: index.len() as u64,
+        source: Source::Mem(index),
+    }];
     for (name, key, _) in files_of(&items) {
         let size = blob_size(&blobs, &key).await?;
-        entries.push(Entry { name, size, source: Source::Blob(key) });
+        entries.push(Entry {
+            name,
+            size,
+            source: Source::Blob(key),
+        });
     }
     let options = ZipOptions::default();
     let total = archive_len(entries.iter().map(|e| (e.name.as_str(), e.size)), options);
@@ -206,7 +237,13 @@ async fn build(state: &AppState, share: &Share, head_only: bool) -> Result<Respo
         if let Err(e) = state.store.record_share_download(share.id, now).await {
             tracing::warn!(error = %e, share = %share.id, "could not count a download");
         }
-        audit(state, share, "share.downloaded", serde_json::json!({ "what": "zip", "files": entries.len() - 1 })).await;
+        audit(
+            state,
+            share,
+            "share.downloaded",
+            serde_json::json!({ "what": "zip", "files": entries.len() - 1 }),
+        )
+        .await;
         let (tx, rx) = futures::channel::mpsc::channel::<std::io::Result<Bytes>>(CHANNEL_CHUNKS);
         let share_id = share.id;
         tokio::spawn(async move {
@@ -225,7 +262,10 @@ async fn build(state: &AppState, share: &Share, head_only: bool) -> Result<Respo
     };
     let mut r = Response::new(body);
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(total));
     h.insert(
         header::CONTENT_DISPOSITION,
@@ -238,7 +278,9 @@ async fn build(state: &AppState, share: &Share, head_only: bool) -> Result<Respo
 type Tx = futures::channel::mpsc::Sender<std::io::Result<Bytes>>;
 
 async fn send(tx: &mut Tx, b: Bytes) -> std::io::Result<()> {
-    tx.send(Ok(b)).await.map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    tx.send(Ok(b))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
 }
 
 async fn write_zip(
@@ -258,8 +300,9 @@ async fn write_zip(
                 send(tx, b).await?;
             }
             Source::Blob(key) => {
-                let mut stream =
-                    open_range(blobs, &key, 0, e.size).await.map_err(|e| std::io::Error::other(e.to_string()))?;
+                let mut stream = open_range(blobs, &key, 0, e.size)
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
                 while let Some(chunk) = stream.next().await {
                     let chunk = chunk?;
                     w.data(&chunk).map_err(zip_err)?;
@@ -289,7 +332,8 @@ mod tests {
             sop_instance_uid: "2.25.9".into(),
             dicom_key: format!("{base}.dcm"),
             dicom_size: 10,
-            jpeg_key: matches!(kind, ItemKind::Image | ItemKind::Cine).then(|| format!("{base}.jpg")),
+            jpeg_key: matches!(kind, ItemKind::Image | ItemKind::Cine)
+                .then(|| format!("{base}.jpg")),
             jpeg_size: Some(5),
             thumb_key: None,
             mp4_key: (kind == ItemKind::Cine).then(|| format!("{base}.mp4")),
@@ -301,13 +345,18 @@ mod tests {
             columns: None,
             frames: 1,
             frame_ms: None,
+            video_pending: false,
         }
     }
 
     #[test]
     fn layout_by_folder() {
-        let items =
-            [item(ItemKind::Image, 0), item(ItemKind::Cine, 1), item(ItemKind::Document, 2), item(ItemKind::Other, 3)];
+        let items = [
+            item(ItemKind::Image, 0),
+            item(ItemKind::Cine, 1),
+            item(ItemKind::Document, 2),
+            item(ItemKind::Other, 3),
+        ];
         let names: Vec<String> = files_of(&items).into_iter().map(|(n, _, _)| n).collect();
         assert_eq!(
             names,
@@ -325,6 +374,12 @@ mod tests {
         let offline = offline_items(Lang::En, &items);
         assert_eq!(offline[1].mp4.as_deref(), Some("videos/cine-02.mp4"));
         assert_eq!(offline[2].doc.as_deref(), Some("documents/report-03.pdf"));
-        assert_eq!(offline[3].links, [("dicom/file-04.dcm".to_string(), "For doctors (DICOM)".to_string())]);
+        assert_eq!(
+            offline[3].links,
+            [(
+                "dicom/file-04.dcm".to_string(),
+                "For doctors (DICOM)".to_string()
+            )]
+        );
     }
 }

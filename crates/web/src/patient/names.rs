@@ -69,7 +69,13 @@ pub fn stem(kind: ItemKind, position: i32, total: usize) -> String {
 
 /// Document types a browser shows without any risk to this origin.
 fn doc_type(stored: Option<&str>) -> (&'static str, bool) {
-    let main = stored.unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let main = stored
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match main.as_str() {
         "application/pdf" => ("application/pdf", true),
         "text/plain" => ("text/plain; charset=utf-8", true),
@@ -83,10 +89,16 @@ fn doc_type(stored: Option<&str>) -> (&'static str, bool) {
 /// The extension of a document: the one its blob key ends with (the share's
 /// preparation picks it from the type), if it is a plain short word.
 fn doc_ext(item: &ShareItem) -> String {
-    let from_key =
-        item.doc_key.as_deref().and_then(|k| k.rsplit('/').next()).and_then(|n| n.rsplit_once('.')).map(|(_, e)| e);
+    let from_key = item
+        .doc_key
+        .as_deref()
+        .and_then(|k| k.rsplit('/').next())
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e);
     match from_key {
-        Some(e) if (1..=5).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphanumeric()) => e.to_ascii_lowercase(),
+        Some(e) if (1..=5).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            e.to_ascii_lowercase()
+        }
         _ => match doc_type(item.doc_content_type.as_deref()).0 {
             "application/pdf" => "pdf".into(),
             "text/plain; charset=utf-8" => "txt".into(),
@@ -155,7 +167,10 @@ pub fn downloads(item: &ShareItem, total: usize) -> Vec<ItemFile> {
         ItemKind::Document => &[What::Doc, What::Dcm],
         ItemKind::Other => &[What::Dcm],
     };
-    order.iter().filter_map(|w| item_file(item, *w, total)).collect()
+    order
+        .iter()
+        .filter_map(|w| item_file(item, *w, total))
+        .collect()
 }
 
 /// "240 KB", "1.4 MB", "1,4 MB" (decimal units, as phones and macOS show them).
@@ -170,7 +185,11 @@ pub fn human_size(lang: Lang, bytes: u64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    let text = if value >= 100.0 || unit == 0 { format!("{value:.0}") } else { format!("{value:.1}") };
+    let text = if value >= 100.0 || unit == 0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    };
     let text = match lang {
         Lang::En => text,
         Lang::Es => text.replace('.', ","),
@@ -205,6 +224,7 @@ mod tests {
             columns: Some(800),
             frames: 1,
             frame_ms: None,
+            video_pending: false,
         }
     }
 
@@ -216,10 +236,16 @@ mod tests {
         assert_eq!(stem(ItemKind::Other, 9, 120), "file-010");
         let i = item(ItemKind::Image, 0);
         let f = item_file(&i, What::Dcm, 3).unwrap();
-        assert_eq!((f.file_name.as_str(), f.content_type, f.size), ("image-01.dcm", "application/dicom", Some(1234)));
+        assert_eq!(
+            (f.file_name.as_str(), f.content_type, f.size),
+            ("image-01.dcm", "application/dicom", Some(1234))
+        );
         assert!(!f.file_name.contains("2.25"));
         assert!(item_file(&i, What::Mp4, 3).is_none());
-        assert_eq!(downloads(&i, 3).iter().map(|f| f.what).collect::<Vec<_>>(), [What::Jpg, What::Dcm]);
+        assert_eq!(
+            downloads(&i, 3).iter().map(|f| f.what).collect::<Vec<_>>(),
+            [What::Jpg, What::Dcm]
+        );
     }
 
     #[test]
@@ -228,17 +254,26 @@ mod tests {
         d.doc_key = Some("shares/1/1/2.pdf".into());
         d.doc_content_type = Some("application/pdf".into());
         let f = item_file(&d, What::Doc, 3).unwrap();
-        assert_eq!((f.file_name.as_str(), f.content_type, f.inline_ok), ("report-03.pdf", "application/pdf", true));
+        assert_eq!(
+            (f.file_name.as_str(), f.content_type, f.inline_ok),
+            ("report-03.pdf", "application/pdf", true)
+        );
         d.doc_key = Some("shares/1/1/2.txt".into());
         d.doc_content_type = Some("text/plain; charset=utf-8".into());
         assert!(item_file(&d, What::Doc, 3).unwrap().inline_ok);
         d.doc_key = Some("shares/1/1/2.html".into());
         d.doc_content_type = Some("text/html".into());
         let f = item_file(&d, What::Doc, 3).unwrap();
-        assert_eq!((f.content_type, f.inline_ok), ("application/octet-stream", false));
+        assert_eq!(
+            (f.content_type, f.inline_ok),
+            ("application/octet-stream", false)
+        );
         d.doc_key = Some("shares/1/1/2".into());
         d.doc_content_type = Some("text/xml".into());
-        assert_eq!(item_file(&d, What::Doc, 3).unwrap().file_name, "report-03.xml");
+        assert_eq!(
+            item_file(&d, What::Doc, 3).unwrap().file_name,
+            "report-03.xml"
+        );
     }
 
     #[test]
@@ -250,6 +285,10 @@ mod tests {
         assert_eq!(human_size(Lang::Es, 1_450_000), "1,4 MB");
         assert_eq!(human_size(Lang::En, 999_999), "1.0 MB");
         assert_eq!(human_size(Lang::En, 2_000_000_000), "2.0 GB");
-        assert_eq!(human_size(Lang::En, 12_300), "12 KB", "no decimals below a megabyte");
+        assert_eq!(
+            human_size(Lang::En, 12_300),
+            "12 KB",
+            "no decimals below a megabyte"
+        );
     }
 }

@@ -13,8 +13,8 @@ use studylink_store::StudyQuery;
 use super::gate::{Errors, Visit, gate_form, locked_page};
 use super::names::{self, What};
 use super::{
-    Clinic, Frame, Outcome, archive, audit, authorize, day, error_page, gone_page, not_found_page, page_path,
-    preparing_page, render,
+    Clinic, Frame, Outcome, archive, audit, authorize, day, error_page, gone_page, not_found_page,
+    page_path, preparing_page, render,
 };
 use crate::AppState;
 use crate::pages::i18n::{self, Arg, I18n, Lang};
@@ -47,13 +47,20 @@ pub async fn show(
             if let Some(until) = share.locked_until.filter(|u| *u > now) {
                 return locked_page(&token, &share, clinic, until, now);
             }
-            let v = Visit { headers: &headers, token: &token, share: &share, secure: state.config.secure_cookies };
+            let v = Visit {
+                headers: &headers,
+                token: &token,
+                share: &share,
+                secure: state.config.secure_cookies,
+            };
             gate_form(StatusCode::OK, &v, &gate, clinic, Errors::default())
         }
-        Outcome::Open(share) => match landing(&state, &token, &share, method == Method::GET).await {
-            Ok(resp) => resp,
-            Err(e) => error_page(Lang::from(share.language), e),
-        },
+        Outcome::Open(share) => {
+            match landing(&state, &token, &share, method == Method::GET).await {
+                Ok(resp) => resp,
+                Err(e) => error_page(Lang::from(share.language), e),
+            }
+        }
     }
 }
 
@@ -80,6 +87,8 @@ pub(crate) struct ItemView {
     pub eager: bool,
     /// A cine's first frame, the video's poster.
     pub poster: Option<String>,
+    /// A cine whose MP4 is still being encoded (it opens as its first frame).
+    pub video_pending: bool,
     pub downloads: Vec<DlView>,
 }
 
@@ -94,6 +103,9 @@ struct LandingPage {
     zip_size: String,
     expires: String,
     has_video: bool,
+    /// Some loop's MP4 is still being encoded: the page says so and
+    /// reloads itself (patient.js) when nothing is open.
+    videos_pending: bool,
 }
 
 /// "Image 1 of 3", "Video 2 of 3"…
@@ -104,7 +116,14 @@ pub(crate) fn item_label(lang: Lang, kind: ItemKind, n: usize, total: usize) -> 
         ItemKind::Document => "patient-item-document",
         ItemKind::Other => "patient-item-other",
     };
-    i18n::t_args(lang, id, &[("n", Arg::from(n as i64)), ("total", Arg::from(total as i64))])
+    i18n::t_args(
+        lang,
+        id,
+        &[
+            ("n", Arg::from(n as i64)),
+            ("total", Arg::from(total as i64)),
+        ],
+    )
 }
 
 /// What each download link says.
@@ -127,7 +146,11 @@ fn thumb_dims(item: &ShareItem) -> (u32, u32) {
             let (c, r) = (c as u64, r as u64);
             let long = c.max(r);
             let scale = |v: u64| ((v * THUMB_SIZE as u64).div_ceil(long)).max(1) as u32;
-            if long <= THUMB_SIZE as u64 { (c as u32, r as u32) } else { (scale(c), scale(r)) }
+            if long <= THUMB_SIZE as u64 {
+                (c as u32, r as u32)
+            } else {
+                (scale(c), scale(r))
+            }
         }
         _ => (THUMB_SIZE, THUMB_SIZE * 3 / 4),
     }
@@ -137,7 +160,12 @@ pub(crate) fn file_href(token: &str, position: i32, what: What) -> String {
     format!("{}/f/{position}/{}", page_path(token), what.as_str())
 }
 
-async fn landing(state: &AppState, token: &str, share: &Share, count_view: bool) -> Result<Response, crate::WebError> {
+async fn landing(
+    state: &AppState,
+    token: &str,
+    share: &Share,
+    count_view: bool,
+) -> Result<Response, crate::WebError> {
     let lang = Lang::from(share.language);
     let settings = state.store.account_settings(share.account_id).await?;
     let clinic = Clinic::new(share.account_id, &settings);
@@ -159,7 +187,11 @@ async fn landing(state: &AppState, token: &str, share: &Share, count_view: bool)
             let doc_inline = names::item_file(item, What::Doc, total).is_some_and(|f| f.inline_ok);
             let open_href = open.map(|w| {
                 let href = file_href(token, item.position, w);
-                if w == What::Doc && !doc_inline { format!("{href}?dl=1") } else { href }
+                if w == What::Doc && !doc_inline {
+                    format!("{href}?dl=1")
+                } else {
+                    href
+                }
             });
             let (tw, th) = thumb_dims(item);
             ItemView {
@@ -172,6 +204,7 @@ async fn landing(state: &AppState, token: &str, share: &Share, count_view: bool)
                 tw,
                 th,
                 eager: i < EAGER_THUMBS,
+                video_pending: item.video_pending,
                 poster: (item.kind == ItemKind::Cine && has(What::Jpg))
                     .then(|| file_href(token, item.position, What::Jpg)),
                 downloads: names::downloads(item, total)
@@ -179,7 +212,10 @@ async fn landing(state: &AppState, token: &str, share: &Share, count_view: bool)
                     .map(|f| DlView {
                         href: format!("{}?dl=1", file_href(token, item.position, f.what)),
                         label: what_label(lang, f.what),
-                        size: f.size.map(|s| names::human_size(lang, s)).unwrap_or_default(),
+                        size: f
+                            .size
+                            .map(|s| names::human_size(lang, s))
+                            .unwrap_or_default(),
                     })
                     .collect(),
             }
@@ -188,14 +224,22 @@ async fn landing(state: &AppState, token: &str, share: &Share, count_view: bool)
     // The ZIP's size from the recorded sizes: what the archive will hold, give
     // or take the few kilobytes of headers and its index page.
     let zip_bytes: u64 = archive::recorded_size(&items);
-    let has_video = items.iter().any(|i| i.mp4_key.is_some());
+    let has_video = items.iter().any(|i| i.mp4_key.is_some() || i.video_pending);
+    let videos_pending = items.iter().any(|i| i.video_pending);
     let name = clinic.name.clone();
     let expires = i18n::t_args(
         lang,
         "patient-expires",
-        &[("date", Arg::from(day(lang, clinic.tz, share.expires_at))), ("clinic", Arg::from(name))],
+        &[
+            ("date", Arg::from(day(lang, clinic.tz, share.expires_at))),
+            ("clinic", Arg::from(name)),
+        ],
     );
-    let f = Frame { lang, clinic: Some(clinic), title: i18n::t(lang, "patient-title") };
+    let f = Frame {
+        lang,
+        clinic: Some(clinic),
+        title: i18n::t(lang, "patient-title"),
+    };
     let page = LandingPage {
         f,
         exam_date,
@@ -205,6 +249,7 @@ async fn landing(state: &AppState, token: &str, share: &Share, count_view: bool)
         zip_size: names::human_size(lang, zip_bytes),
         expires,
         has_video,
+        videos_pending,
     };
     let resp = render(StatusCode::OK, &page);
     if count_view && resp.status() == StatusCode::OK {
@@ -228,7 +273,9 @@ pub(crate) async fn exam_facts(
     if !settings.landing_show_study_date && !settings.landing_show_study_description {
         return Ok((None, None));
     }
-    let Some(row) = find_study(state, share).await? else { return Ok((None, None)) };
+    let Some(row) = find_study(state, share).await? else {
+        return Ok((None, None));
+    };
     let date = settings
         .landing_show_study_date
         .then(|| row.date.as_deref().and_then(crate::pages::format::parse_da))
@@ -236,17 +283,33 @@ pub(crate) async fn exam_facts(
         .map(|d| crate::pages::format::date(lang, d));
     let description = settings
         .landing_show_study_description
-        .then(|| row.description.as_deref().map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned))
+        .then(|| {
+            row.description
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+        })
         .flatten();
     Ok((date, description))
 }
 
 /// The share's study row.
-async fn find_study(state: &AppState, share: &Share) -> Result<Option<studylink_store::StudyRow>, crate::WebError> {
-    let q = StudyQuery { id: Some(share.study_id), ..StudyQuery::default() };
-    Ok(state.store.query_studies(share.account_id, &q).await?.into_iter().next())
+async fn find_study(
+    state: &AppState,
+    share: &Share,
+) -> Result<Option<studylink_store::StudyRow>, crate::WebError> {
+    let q = StudyQuery {
+        id: Some(share.study_id),
+        ..StudyQuery::default()
+    };
+    Ok(state
+        .store
+        .query_studies(share.account_id, &q)
+        .await?
+        .into_iter()
+        .next())
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -276,11 +339,16 @@ mod tests {
             columns: Some(1024),
             frames: 1,
             frame_ms: None,
+            video_pending: false,
         };
         assert_eq!(thumb_dims(&item), (256, 192));
         item.rows = Some(100);
         item.columns = Some(50);
-        assert_eq!(thumb_dims(&item), (50, 100), "small images are not enlarged");
+        assert_eq!(
+            thumb_dims(&item),
+            (50, 100),
+            "small images are not enlarged"
+        );
         item.rows = None;
         assert_eq!(thumb_dims(&item), (256, 192));
     }
