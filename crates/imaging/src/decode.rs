@@ -6,7 +6,8 @@
 //! fragment of the object for each frame), (b) colour conversion follows the
 //! Photometric Interpretation as dcmtk does instead of the decoder's guess,
 //! and (c) 12-bit lossy JPEG, which jpeg-decoder lacks, goes to libjpeg-turbo.
-//! Other codecs (RLE, JPEG-LS, JPEG 2000) go through dicom-pixeldata.
+//! RLE is decoded here too, from the frame's own fragment (`rle.rs`). Other
+//! codecs (JPEG-LS, JPEG 2000) go through dicom-pixeldata.
 
 use std::borrow::Cow;
 
@@ -17,7 +18,9 @@ use dicom_object::DefaultDicomObject;
 use dicom_pixeldata::PixelDecoder;
 
 use crate::info::ImageInfo;
-use crate::{RenderError, jpeg};
+use crate::{RenderError, jpeg, rle};
+
+const RLE_TS: &str = "1.2.840.10008.1.2.5";
 
 /// How three samples are to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +72,7 @@ pub fn frame(
     match pixels {
         Pixels::Cut(FrameBytes::Native(b)) => native(b, info, 0),
         Pixels::Cut(FrameBytes::Encapsulated(b)) if is_jpeg => jpeg_frame(b, info),
+        Pixels::Cut(FrameBytes::Encapsulated(b)) if info.ts == RLE_TS => rle_frame(b, info),
         Pixels::Cut(FrameBytes::Encapsulated(b)) => {
             // dicom-pixeldata decodes from an object: give it one holding just this frame.
             let mut one = obj.clone();
@@ -99,6 +103,16 @@ pub fn frame(
                     &jpeg_fragments(seq.fragments(), seq.offset_table(), frame, info.frames)?,
                     info,
                 ),
+                // RLE puts each frame in exactly one fragment (PS3.5 G.1).
+                DicomValue::PixelSequence(seq)
+                    if info.ts == RLE_TS && seq.fragments().len() == info.frames as usize =>
+                {
+                    let frag = seq
+                        .fragments()
+                        .get(frame as usize)
+                        .ok_or_else(|| RenderError::Invalid("frame number out of range".into()))?;
+                    rle_frame(frag, info)
+                }
                 DicomValue::PixelSequence(_) => codec(obj, info, frame),
                 DicomValue::Sequence(_) => {
                     Err(RenderError::Invalid("Pixel Data is a sequence".into()))
@@ -106,6 +120,16 @@ pub fn frame(
             }
         }
     }
+}
+
+fn rle_frame(frag: &[u8], info: &ImageInfo) -> Result<Decoded, RenderError> {
+    let bytes = (info.bits_allocated as usize).div_ceil(8).max(1);
+    let data = rle::decode(frag, info.pixels(), info.samples as usize, bytes)?;
+    Ok(Decoded {
+        data,
+        bytes,
+        color: stored_color(info),
+    })
 }
 
 fn jpeg_frame(bytes: &[u8], info: &ImageInfo) -> Result<Decoded, RenderError> {

@@ -18,6 +18,7 @@ mod lut;
 mod meta;
 mod open;
 mod resize;
+mod rle;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
