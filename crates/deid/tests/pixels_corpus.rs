@@ -7,6 +7,7 @@
 
 mod pixels_support;
 
+use dicom_dictionary_std::tags;
 use pixels_support::*;
 use studylink_deid::pixels::{self, Assessment, Method, NotCleanable};
 
@@ -293,15 +294,23 @@ fn iu22_is_refused_or_cleaned() {
 }
 
 fn clean_and_verify(file: &str) {
-    // By default compressed input stays compressed (losslessly): a cleaned
-    // JPEG loop written native would be 50x its size.
+    // By default a compressed loop stays compressed (losslessly): written
+    // native, a cleaned JPEG loop would be 50x its size. Stills go native.
     let original = open(&format!("ultrasound/{file}"));
     let ts_in = original.meta().transfer_syntax().trim_end_matches('\0');
     let native_in = matches!(
         ts_in,
         "1.2.840.10008.1.2" | "1.2.840.10008.1.2.1" | "1.2.840.10008.1.2.2"
     );
-    let want = (!native_in).then_some("1.2.840.10008.1.2.5");
+    let multi = original
+        .get(tags::NUMBER_OF_FRAMES)
+        .and_then(|e| e.to_int::<u32>().ok())
+        .is_some_and(|n| n > 1);
+    let want = Some(if !native_in && multi {
+        "1.2.840.10008.1.2.5"
+    } else {
+        "1.2.840.10008.1.2.1"
+    });
     clean_with_and_verify(file, pixels::Encoding::Auto, want);
 }
 

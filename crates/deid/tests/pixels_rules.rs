@@ -563,7 +563,7 @@ fn jpeg_frames_spread_over_fragments_without_offset_table() {
     let a = pixels::clean(&mut whole).unwrap();
     let b = pixels::clean(&mut split).unwrap();
     assert_eq!(a, b);
-    // JPEG in, RLE out: one fragment per frame either way.
+    // A JPEG loop in, RLE out: one fragment per frame either way.
     assert_eq!(a.transfer_syntax, "1.2.840.10008.1.2.5");
     let bytes = |o: &DefaultDicomObject| {
         let pd = o.element(tags::PIXEL_DATA).unwrap();

@@ -27,21 +27,35 @@ pub(crate) fn decode(
         return Err(bad("segment count does not match the image"));
     }
     let offsets: Vec<usize> = (1..=segments).map(word).collect();
-    let mut out = vec![0u8; pixels * segments];
-    let mut plane = vec![0u8; pixels];
+    // Segments first, one plane each, then interleaved in one pass.
+    let mut planes = vec![0u8; pixels * segments];
     for (k, &start) in offsets.iter().enumerate() {
         let end = offsets.get(k + 1).copied().unwrap_or(frag.len());
         if start < 64 || start > end || end > frag.len() {
             return Err(bad("segment offsets out of order"));
         }
-        unpack(&frag[start..end], &mut plane)?;
-        let (sample, msb_index) = (k / bytes, k % bytes);
-        let at = sample * bytes + (bytes - 1 - msb_index);
-        if segments == 1 {
-            out.copy_from_slice(&plane);
-        } else {
-            for (o, &v) in out.iter_mut().skip(at).step_by(segments).zip(&plane) {
-                *o = v;
+        unpack(&frag[start..end], &mut planes[k * pixels..(k + 1) * pixels])?;
+    }
+    if segments == 1 {
+        return Ok(planes);
+    }
+    // Segment k holds byte `bytes - 1 - k % bytes` of sample `k / bytes`.
+    let target: Vec<usize> = (0..segments)
+        .map(|k| (k / bytes) * bytes + (bytes - 1 - k % bytes))
+        .collect();
+    let mut out = vec![0u8; pixels * segments];
+    if segments == 3 {
+        let (p, rest) = planes.split_at(pixels);
+        let (q, r) = rest.split_at(pixels);
+        for (i, px) in out.chunks_exact_mut(3).enumerate() {
+            px[target[0]] = p[i];
+            px[target[1]] = q[i];
+            px[target[2]] = r[i];
+        }
+    } else {
+        for (i, px) in out.chunks_exact_mut(segments).enumerate() {
+            for (k, &t) in target.iter().enumerate() {
+                px[t] = planes[k * pixels + i];
             }
         }
     }

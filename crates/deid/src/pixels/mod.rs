@@ -24,10 +24,11 @@
 //!   registry can decode, JPEG with the colour transform the DICOM header declares),
 //!   turned into interleaved RGB / grey / palette indices, blanked, and written back
 //!   losslessly. Native input keeps its size and is rewritten in its own buffer, so a large
-//!   cine is held once plus one frame. Compressed input (and native input that changes size,
+//!   cine is held once plus one frame. A compressed loop (or a native one that changes size,
 //!   palette to RGB) becomes RLE Lossless, our own encoder: writing it native would turn a
 //!   3.75 MB JPEG loop into 189 MB of disk, download and verification work, while blanked
 //!   screens, mostly black, pack several-fold smaller and every DICOM reader decodes RLE.
+//!   A compressed still is written native: a few MB at most, and no encoding time.
 //! * **Thumbnails.** The Icon Image Sequence (0088,0200) shows the same screen, text band
 //!   included; a cleaned object loses it.
 //! * **Black.** Zero for MONOCHROME2 and RGB, the largest value for MONOCHROME1, the most
@@ -129,7 +130,8 @@ pub fn assess(obj: &DefaultDicomObject) -> Assessment {
 /// Lossless encodings [`clean_with`] can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {
-    /// Native when the input is native and keeps its size (rewritten in place), else RLE.
+    /// RLE for a multi-frame object that cannot be rewritten in place (compressed input, or
+    /// palette to RGB); native otherwise (in place for native input).
     #[default]
     Auto,
     /// Explicit VR Little Endian, uncompressed.
@@ -141,8 +143,8 @@ pub enum Encoding {
 /// Blank everything outside the diagnostic image area in every frame.
 ///
 /// On success the object's Pixel Data, pixel-module attributes and meta transfer syntax are
-/// rewritten ([`Encoding::Auto`]: native Explicit VR Little Endian in place for native input,
-/// else RLE Lossless) and the Icon Image Sequence is removed.
+/// rewritten ([`Encoding::Auto`]: RLE Lossless for a compressed loop, else native Explicit VR
+/// Little Endian) and the Icon Image Sequence is removed.
 /// On failure the object is left unchanged.
 /// Burned In Annotation is not touched: the caller records the outcome.
 pub fn clean(obj: &mut DefaultDicomObject) -> Result<Cleaned, NotCleanable> {
@@ -172,7 +174,9 @@ pub fn clean_with(
     let rle = match encoding {
         Encoding::Native => false,
         Encoding::RleLossless => true,
-        Encoding::Auto => !frames::rewrites_in_place(&geo, &ts, &plan),
+        // A still written native is at most a few MB and costs nothing to
+        // encode; a loop would grow by its frame count.
+        Encoding::Auto => geo.frames > 1 && !frames::rewrites_in_place(&geo, &ts, &plan),
     };
     let written = frames::rewrite(obj, &geo, &ts, &keep, &plan, rle)?;
     let out_ts = output::finish(obj, &geo, &ts, &plan, written);

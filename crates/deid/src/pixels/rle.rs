@@ -11,29 +11,49 @@ pub(crate) fn encode_frame(
 ) -> Vec<u8> {
     let segments = samples * bps;
     debug_assert!(segments <= 15, "the RLE header holds 15 segment offsets");
-    let px = segments;
+    // Segments hold the most significant byte of a sample first: segment
+    // `k` is byte `source[k]` of each pixel.
+    let source: Vec<usize> = (0..segments)
+        .map(|k| (k / bps) * bps + (bps - 1 - k % bps))
+        .collect();
+    let mut packed: Vec<Vec<u8>> = (0..segments)
+        .map(|_| Vec::with_capacity(rows * cols / 4))
+        .collect();
+    let mut planes = vec![0u8; cols * segments];
+    for row in frame.chunks_exact(cols * segments).take(rows) {
+        if segments == 1 {
+            pack_bits(row, &mut packed[0]);
+            continue;
+        }
+        // One pass over the row splits it into its segments' rows.
+        let (p, rest) = planes.split_at_mut(cols);
+        if segments == 3 {
+            let (q, r) = rest.split_at_mut(cols);
+            for (x, px) in row.chunks_exact(3).enumerate() {
+                p[x] = px[source[0]];
+                q[x] = px[source[1]];
+                r[x] = px[source[2]];
+            }
+        } else {
+            for (x, px) in row.chunks_exact(segments).enumerate() {
+                for (k, &b) in source.iter().enumerate() {
+                    planes[k * cols + x] = px[b];
+                }
+            }
+        }
+        // Runs never cross rows (G.3.1), so each row is packed on its own.
+        for (k, out) in packed.iter_mut().enumerate() {
+            pack_bits(&planes[k * cols..(k + 1) * cols], out);
+        }
+    }
     let mut out = vec![0u8; 64];
     out[..4].copy_from_slice(&(segments as u32).to_le_bytes());
-    let mut plane_row = vec![0u8; cols];
-    let mut seg = 0;
-    for sample in 0..samples {
-        // Segments hold the most significant byte of a sample first.
-        for byte in (0..bps).rev() {
-            let offset = out.len() as u32;
-            out[4 + 4 * seg..8 + 4 * seg].copy_from_slice(&offset.to_le_bytes());
-            let index = sample * bps + byte;
-            for y in 0..rows {
-                let row = &frame[y * cols * px..(y + 1) * cols * px];
-                for (x, b) in plane_row.iter_mut().enumerate() {
-                    *b = row[x * px + index];
-                }
-                // Runs never cross rows (G.3.1), so each row is packed on its own.
-                pack_bits(&plane_row, &mut out);
-            }
-            if out.len() % 2 == 1 {
-                out.push(0);
-            }
-            seg += 1;
+    for (k, seg) in packed.iter().enumerate() {
+        let offset = out.len() as u32;
+        out[4 + 4 * k..8 + 4 * k].copy_from_slice(&offset.to_le_bytes());
+        out.extend_from_slice(seg);
+        if out.len() % 2 == 1 {
+            out.push(0);
         }
     }
     out
@@ -42,10 +62,11 @@ pub(crate) fn encode_frame(
 fn pack_bits(row: &[u8], out: &mut Vec<u8>) {
     let mut i = 0;
     while i < row.len() {
-        let mut run = 1;
-        while i + run < row.len() && run < 128 && row[i + run] == row[i] {
-            run += 1;
-        }
+        let v = row[i];
+        let run = 1 + row[i + 1..row.len().min(i + 128)]
+            .iter()
+            .take_while(|&&b| b == v)
+            .count();
         if run >= 3 {
             out.push((257 - run) as u8);
             out.push(row[i]);
