@@ -54,12 +54,34 @@ pub fn downscale(px: &[u8], w: u32, h: u32, channels: usize, nw: u32, nh: u32) -
     for y in 0..h {
         let row = &px[y * w * channels..(y + 1) * w * channels];
         let out = &mut mid[y * nw * channels..(y + 1) * nw * channels];
-        for (x, span) in xs.iter().enumerate() {
-            for c in 0..channels {
-                out[x * channels + c] = span
-                    .iter()
-                    .map(|(k, wt)| row[k * channels + c] as f32 * wt)
-                    .sum();
+        // Grey and RGB (every thumbnail) get a loop the compiler keeps in registers.
+        match channels {
+            1 => {
+                for (o, span) in out.iter_mut().zip(&xs) {
+                    *o = span.iter().map(|&(k, wt)| row[k] as f32 * wt).sum();
+                }
+            }
+            3 => {
+                for (o, span) in out.chunks_exact_mut(3).zip(&xs) {
+                    let mut acc = [0f32; 3];
+                    for &(k, wt) in span {
+                        let p = &row[k * 3..k * 3 + 3];
+                        acc[0] += p[0] as f32 * wt;
+                        acc[1] += p[1] as f32 * wt;
+                        acc[2] += p[2] as f32 * wt;
+                    }
+                    o.copy_from_slice(&acc);
+                }
+            }
+            _ => {
+                for (x, span) in xs.iter().enumerate() {
+                    for c in 0..channels {
+                        out[x * channels + c] = span
+                            .iter()
+                            .map(|(k, wt)| row[k * channels + c] as f32 * wt)
+                            .sum();
+                    }
+                }
             }
         }
     }
@@ -73,8 +95,10 @@ pub fn downscale(px: &[u8], w: u32, h: u32, channels: usize, nw: u32, nh: u32) -
                 *a += v * wt;
             }
         }
+        // Weights are non-negative: adding 0.5 and truncating rounds half up
+        // without a libm call per sample (the `as` cast saturates at 0 and 255).
         for (d, a) in dst.iter_mut().zip(acc) {
-            *d = a.round().clamp(0.0, 255.0) as u8;
+            *d = (a + 0.5) as u8;
         }
     }
     out
