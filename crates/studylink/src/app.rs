@@ -156,8 +156,10 @@ pub async fn serve(cfg: Config) -> Result<()> {
         ShareConfig {
             public_base_url: public_url,
             link_key: load_link_key(&cfg)?,
+            // Each object also waits on durable writes (three files, each
+            // fsynced): twice the cores keeps them busy meanwhile.
             workers: if cfg.share.workers == 0 {
-                std::thread::available_parallelism().map_or(2, |n| n.get())
+                std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
             } else {
                 cfg.share.workers
             },

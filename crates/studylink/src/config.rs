@@ -35,7 +35,7 @@ pub struct ShareSection {
     /// links (they still open). Empty: generated once into
     /// `<data_dir>/secrets/link.key`.
     pub link_key: String,
-    /// Objects de-identified, rendered and encoded at once per share.
+    /// Objects de-identified and rendered at once per share (0: 2 × cores).
     pub workers: usize,
 }
 
