@@ -492,6 +492,10 @@ async fn a_loop_shows_its_first_picture_until_its_video_is_made() {
         "patient.js polls for the video"
     );
     assert!(
+        !html.contains("class=\"badge\""),
+        "no play badge on a loop that opens as a still"
+    );
+    assert!(
         !html.contains(&format!("/p/{t}/f/1/mp4")),
         "no link to a video that does not exist"
     );
@@ -530,6 +534,10 @@ async fn a_loop_shows_its_first_picture_until_its_video_is_made() {
     assert!(
         !html.contains("videos-pending") && !html.contains(" data-pending"),
         "{html}"
+    );
+    assert!(
+        html.contains("class=\"badge\""),
+        "the play badge once the video exists"
     );
     assert!(
         html.contains(&format!(
