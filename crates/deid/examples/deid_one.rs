@@ -12,11 +12,7 @@ fn main() {
     let input = Path::new(&args[1]);
     if input.is_file() {
         let out = d.deidentify(&std::fs::read(input).expect("read input"));
-        println!(
-            "{} {:?}",
-            out.classification.as_str(),
-            out.classification.reason()
-        );
+        println!("{} {:?}", out.classification.as_str(), out.classification.reason());
         println!("{}", serde_json::to_string_pretty(&out.report).unwrap());
         if let (Some(path), Some(bytes)) = (args.get(2), out.output) {
             std::fs::write(path, bytes).expect("write output");
@@ -26,17 +22,10 @@ fn main() {
     let out_dir = Path::new(&args[2]);
     std::fs::create_dir_all(out_dir).unwrap();
     let mut entries = Vec::new();
-    for e in walkdir::WalkDir::new(input)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-    {
+    for e in walkdir::WalkDir::new(input).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
         let out = d.deidentify(&std::fs::read(e.path()).unwrap());
         let output = out.output.as_ref().map(|b| {
-            let p = out_dir.join(format!(
-                "{}.dcm",
-                out.new_sop_instance_uid.as_deref().unwrap()
-            ));
+            let p = out_dir.join(format!("{}.dcm", out.new_sop_instance_uid.as_deref().unwrap()));
             std::fs::write(&p, b).unwrap();
             p.display().to_string()
         });
@@ -48,9 +37,5 @@ fn main() {
             "report": out.report,
         }));
     }
-    std::fs::write(
-        out_dir.join("report.json"),
-        serde_json::to_vec_pretty(&entries).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(out_dir.join("report.json"), serde_json::to_vec_pretty(&entries).unwrap()).unwrap();
 }

@@ -13,7 +13,7 @@ use crate::ident::Identifiers;
 use crate::private::SafePrivate;
 use crate::profile::{DateOption, Profile, ShareKeys};
 use crate::table::{self, Action};
-use crate::uid::{CLASS_UID_TAGS, UidMapper};
+use crate::uid::{UidMapper, CLASS_UID_TAGS};
 use crate::values;
 
 pub struct Engine<'a> {
@@ -37,11 +37,7 @@ impl Engine<'_> {
     }
 
     fn object(&mut self, obj: InMemDicomObject, depth: usize) -> InMemDicomObject {
-        let safe_private = if self.profile.retain_safe_private {
-            SafePrivate::select(&obj)
-        } else {
-            HashSet::new()
-        };
+        let safe_private = if self.profile.retain_safe_private { SafePrivate::select(&obj) } else { HashSet::new() };
         let mut out = Vec::new();
         for e in obj {
             if let Some(e) = self.element(e, depth, &safe_private) {
@@ -51,12 +47,7 @@ impl Engine<'_> {
         InMemDicomObject::from_element_iter(out)
     }
 
-    fn element(
-        &mut self,
-        e: InMemElement,
-        depth: usize,
-        safe_private: &HashSet<Tag>,
-    ) -> Option<InMemElement> {
+    fn element(&mut self, e: InMemElement, depth: usize, safe_private: &HashSet<Tag>) -> Option<InMemElement> {
         let tag = e.tag();
         if tag.0 % 2 == 1 {
             if safe_private.contains(&tag) {
@@ -66,12 +57,7 @@ impl Engine<'_> {
             self.count("X_private");
             return None;
         }
-        if tag.0 == 0x0002
-            || tag.1 == 0x0000
-            || tag == Tag(0x0008, 0x0005)
-            || tag.0 >= 0xFFFA
-            || tag.0 == 0x0400
-        {
+        if tag.0 == 0x0002 || tag.1 == 0x0000 || tag == Tag(0x0008, 0x0005) || tag.0 >= 0xFFFA || tag.0 == 0x0400 {
             // File meta (rebuilt), group lengths (recomputed by readers), the
             // character set (set once at the top), signatures and padding.
             self.count("X");
@@ -85,17 +71,9 @@ impl Engine<'_> {
             self.count("K_content");
             return Some(self.map_uids_verbatim(e));
         }
-        let e = if e.vr() == VR::UN {
-            crate::reinterpret::un_to_known(e, depth)?
-        } else {
-            e
-        };
+        let e = if e.vr() == VR::UN { crate::reinterpret::un_to_known(e, depth)? } else { e };
         if let Some(row) = table::lookup(tag) {
-            let action = if tag == Tag(0x0010, 0x0010) {
-                Action::D
-            } else {
-                table::resolve(row, tag, self.profile)
-            };
+            let action = if tag == Tag(0x0010, 0x0010) { Action::D } else { table::resolve(row, tag, self.profile) };
             return self.apply(action, e, depth);
         }
         if crate::allow::is_safe(tag) {
@@ -103,15 +81,7 @@ impl Engine<'_> {
             return Some(self.keep(e, depth));
         }
         if table::TYPE1_NEEDS_VALUE.contains(&tag) {
-            return self.apply(
-                if self.profile.clean_descriptors {
-                    Action::C
-                } else {
-                    Action::D
-                },
-                e,
-                depth,
-            );
+            return self.apply(if self.profile.clean_descriptors { Action::C } else { Action::D }, e, depth);
         }
         if table::TYPE2_EMPTY.contains(&tag) {
             self.count("Z");
@@ -175,29 +145,19 @@ impl Engine<'_> {
         let vr = e.vr();
         match e.into_value() {
             Value::Sequence(seq) => {
-                let items: Vec<InMemDicomObject> = seq
-                    .into_items()
-                    .into_iter()
-                    .map(|item| self.object(item, depth + 1))
-                    .collect();
+                let items: Vec<InMemDicomObject> =
+                    seq.into_items().into_iter().map(|item| self.object(item, depth + 1)).collect();
                 DataElement::new(tag, VR::SQ, Value::new_sequence(items, Length::UNDEFINED))
             }
-            Value::Primitive(p) if vr == VR::UI => {
-                DataElement::new(tag, vr, self.map_uid_value(tag, p))
-            }
+            Value::Primitive(p) if vr == VR::UI => DataElement::new(tag, vr, self.map_uid_value(tag, p)),
             Value::Primitive(PrimitiveValue::Strs(s)) => {
                 // Padding (NULs from some writers) is re-added by the encoder as needed.
-                let s: Vec<String> = s
-                    .iter()
-                    .map(|v| v.trim_end_matches(['\0', ' ']).to_string())
-                    .collect();
+                let s: Vec<String> = s.iter().map(|v| v.trim_end_matches(['\0', ' ']).to_string()).collect();
                 DataElement::new(tag, vr, PrimitiveValue::Strs(s.into()))
             }
-            Value::Primitive(PrimitiveValue::Str(s)) => DataElement::new(
-                tag,
-                vr,
-                PrimitiveValue::from(s.trim_end_matches(['\0', ' ']).to_string()),
-            ),
+            Value::Primitive(PrimitiveValue::Str(s)) => {
+                DataElement::new(tag, vr, PrimitiveValue::from(s.trim_end_matches(['\0', ' ']).to_string()))
+            }
             other => DataElement::new(tag, vr, other),
         }
     }
@@ -210,11 +170,7 @@ impl Engine<'_> {
             VR::DA | VR::DT => {
                 if self.profile.retain_dates == DateOption::Shift {
                     let s = e.to_str().map(|s| s.into_owned()).unwrap_or_default();
-                    DataElement::new(
-                        tag,
-                        vr,
-                        PrimitiveValue::from(values::shift_dates(&s, self.keys.date_shift_days())),
-                    )
+                    DataElement::new(tag, vr, PrimitiveValue::from(values::shift_dates(&s, self.keys.date_shift_days())))
                 } else if self.profile.retain_dates == DateOption::Full {
                     e
                 } else {
@@ -226,9 +182,7 @@ impl Engine<'_> {
                 let ids = self.ids;
                 let is_id = |w: &str| ids.is_identifying_word(w);
                 let parts: Vec<String> = match e.value().primitive() {
-                    Some(PrimitiveValue::Strs(s)) => {
-                        s.iter().map(|v| values::scrub_text(v, &is_id)).collect()
-                    }
+                    Some(PrimitiveValue::Strs(s)) => s.iter().map(|v| values::scrub_text(v, &is_id)).collect(),
                     Some(p) => vec![values::scrub_text(&p.to_str(), &is_id)],
                     None => Vec::new(),
                 };
@@ -258,9 +212,7 @@ impl Engine<'_> {
                     .collect();
                 DataElement::new(tag, VR::SQ, Value::new_sequence(items, Length::UNDEFINED))
             }
-            Value::Primitive(p) if vr == VR::UI => {
-                DataElement::new(tag, vr, self.map_uid_value(tag, p))
-            }
+            Value::Primitive(p) if vr == VR::UI => DataElement::new(tag, vr, self.map_uid_value(tag, p)),
             other => DataElement::new(tag, vr, other),
         }
     }
@@ -273,11 +225,7 @@ impl Engine<'_> {
             PrimitiveValue::Strs(s) => s.iter().map(|u| self.uids.map(u)).collect(),
             PrimitiveValue::Str(s) => s.split('\\').map(|u| self.uids.map(u)).collect(),
             PrimitiveValue::Empty => return p,
-            other => other
-                .to_str()
-                .split('\\')
-                .map(|u| self.uids.map(u))
-                .collect(),
+            other => other.to_str().split('\\').map(|u| self.uids.map(u)).collect(),
         };
         PrimitiveValue::Strs(uids.into())
     }

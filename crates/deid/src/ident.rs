@@ -63,76 +63,25 @@ pub struct Identifiers {
 
 /// Tokens that identify no one (and that our own dummies use).
 const STOP: &[&str] = &[
-    "ANONYMOUS",
-    "ANONYMIZED",
-    "ANONYMISED",
-    "ANON",
-    "UNKNOWN",
-    "NONE",
-    "NULL",
-    "N/A",
-    "PATIENT",
-    "NAME",
-    "NOT",
-    "AND",
-    "THE",
-    "STAFF",
-    "MRS",
-    "MISS",
-    "PROF",
-    "PHD",
-    "JR.",
-    "SR.",
+    "ANONYMOUS", "ANONYMIZED", "ANONYMISED", "ANON", "UNKNOWN", "NONE", "NULL", "N/A", "PATIENT", "NAME", "NOT",
+    "AND", "THE", "STAFF", "MRS", "MISS", "PROF", "PHD", "JR.", "SR.",
 ];
 /// Words of institution names too common to mean one place.
 const STOP_INSTITUTION: &[&str] = &[
-    "CLINIC",
-    "CLINICS",
-    "HOSPITAL",
-    "MEDICAL",
-    "CENTER",
-    "CENTRE",
-    "UNIVERSITY",
-    "DEPARTMENT",
-    "RADIOLOGY",
-    "IMAGING",
-    "HEALTH",
-    "INSTITUTE",
-    "SERVICE",
-    "SERVICES",
-    "STREET",
-    "ROAD",
-    "AVENUE",
-    "SUITE",
-    "GENERAL",
+    "CLINIC", "CLINICS", "HOSPITAL", "MEDICAL", "CENTER", "CENTRE", "UNIVERSITY", "DEPARTMENT", "RADIOLOGY",
+    "IMAGING", "HEALTH", "INSTITUTE", "SERVICE", "SERVICES", "STREET", "ROAD", "AVENUE", "SUITE", "GENERAL",
 ];
 
 fn kind_of(tag: Tag, vr: VR) -> Option<Kind> {
     Some(match (tag.0, tag.1) {
-        (0x0010, 0x0010)
-        | (0x0010, 0x1001)
-        | (0x0010, 0x1005)
-        | (0x0010, 0x1060)
-        | (0x0010, 0x0012) => Kind::PatientName,
-        (0x0010, 0x0020)
-        | (0x0010, 0x1000)
-        | (0x0010, 0x1090)
-        | (0x0038, 0x0010)
-        | (0x0038, 0x0400)
-        | (0x0010, 0x0050)
-        | (0x0010, 0x1050)
-        | (0x0010, 0x2297) => Kind::PatientId,
+        (0x0010, 0x0010) | (0x0010, 0x1001) | (0x0010, 0x1005) | (0x0010, 0x1060) | (0x0010, 0x0012) => Kind::PatientName,
+        (0x0010, 0x0020) | (0x0010, 0x1000) | (0x0010, 0x1090) | (0x0038, 0x0010) | (0x0038, 0x0400)
+        | (0x0010, 0x0050) | (0x0010, 0x1050) | (0x0010, 0x2297) => Kind::PatientId,
         (0x0010, 0x0030) => Kind::BirthDate,
         (0x0008, 0x0050) => Kind::Accession,
-        (0x0020, 0x0010)
-        | (0x0040, 0x2016)
-        | (0x0040, 0x2017)
-        | (0x0040, 0x1001)
-        | (0x0040, 0x0009)
+        (0x0020, 0x0010) | (0x0040, 0x2016) | (0x0040, 0x2017) | (0x0040, 0x1001) | (0x0040, 0x0009)
         | (0x0040, 0x0253) => Kind::OtherId,
-        (0x0008, 0x0080) | (0x0008, 0x0081) | (0x0008, 0x1040) | (0x0008, 0x0082) => {
-            Kind::Institution
-        }
+        (0x0008, 0x0080) | (0x0008, 0x0081) | (0x0008, 0x1040) | (0x0008, 0x0082) => Kind::Institution,
         (0x0010, 0x1040) | (0x0008, 0x0092) | (0x0040, 0x1102) | (0x0010, 0x2152) => Kind::Address,
         (0x0010, 0x2154) | (0x0008, 0x0094) | (0x0040, 0x1103) => Kind::Phone,
         (0x0010, 0x2155) => Kind::Email,
@@ -144,10 +93,7 @@ fn kind_of(tag: Tag, vr: VR) -> Option<Kind> {
 impl Identifiers {
     #[cfg(test)]
     pub(crate) fn from_needles(needles: Vec<Needle>) -> Self {
-        Identifiers {
-            needles,
-            device_words: Vec::new(),
-        }
+        Identifiers { needles, device_words: Vec::new() }
     }
 
     /// Gathers identifying values at every depth of `obj` (private attributes
@@ -157,10 +103,8 @@ impl Identifiers {
             .get(Tag(0x0008, 0x0005))
             .and_then(|e| e.to_multi_str().ok().map(|v| v.to_vec()))
             .unwrap_or_default();
-        let charsets: Vec<SpecificCharacterSet> = charset
-            .iter()
-            .filter_map(|c| SpecificCharacterSet::from_code(c.trim()))
-            .collect();
+        let charsets: Vec<SpecificCharacterSet> =
+            charset.iter().filter_map(|c| SpecificCharacterSet::from_code(c.trim())).collect();
         let mut ids = Identifiers::default();
         for t in [Tag(0x0008, 0x0070), Tag(0x0008, 0x1090)] {
             if let Some(v) = obj.get(t).and_then(|e| e.to_str().ok()) {
@@ -168,10 +112,8 @@ impl Identifiers {
             }
         }
         ids.walk(obj, &charsets, 0);
-        ids.needles
-            .sort_by(|a, b| (a.kind, &a.bytes).cmp(&(b.kind, &b.bytes)));
-        ids.needles
-            .dedup_by(|a, b| a.bytes.eq_ignore_ascii_case(&b.bytes));
+        ids.needles.sort_by(|a, b| (a.kind, &a.bytes).cmp(&(b.kind, &b.bytes)));
+        ids.needles.dedup_by(|a, b| a.bytes.eq_ignore_ascii_case(&b.bytes));
         ids
     }
 
@@ -190,20 +132,14 @@ impl Identifiers {
                     }
                 }
                 Value::Primitive(v) => {
-                    let vr = if e.vr() == VR::UN {
-                        crate::allow::dictionary_vr(tag).unwrap_or(VR::UN)
-                    } else {
-                        e.vr()
-                    };
+                    let vr = if e.vr() == VR::UN { crate::allow::dictionary_vr(tag).unwrap_or(VR::UN) } else { e.vr() };
                     if let Some(kind) = kind_of(tag, vr) {
                         for text in texts(v) {
                             self.add_value(kind, &text, charsets);
                         }
                     } else if matches!(vr, VR::LO | VR::LT | VR::ST | VR::UT | VR::SH | VR::UC) {
                         for text in texts(v) {
-                            for w in text.split(|c: char| {
-                                c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';' | '(' | ')')
-                            }) {
+                            for w in text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';' | '(' | ')')) {
                                 if looks_like_email(w) {
                                     self.push(Kind::Email, w, true, charsets);
                                 }
@@ -253,10 +189,7 @@ impl Identifiers {
                 self.push(kind, value, value.chars().count() >= 6, charsets);
                 for w in words(value) {
                     let upper = w.to_uppercase();
-                    if w.chars().count() >= 4
-                        && !STOP_INSTITUTION.contains(&upper.as_str())
-                        && !self.device_words.contains(&upper)
-                    {
+                    if w.chars().count() >= 4 && !STOP_INSTITUTION.contains(&upper.as_str()) && !self.device_words.contains(&upper) {
                         self.push(kind, w, w.chars().count() >= 6, charsets);
                     }
                 }
@@ -284,8 +217,7 @@ impl Identifiers {
                 for w in words(c) {
                     let n = w.chars().count();
                     let non_ascii = !w.is_ascii();
-                    let device =
-                        kind == Kind::PersonName && self.device_words.contains(&w.to_uppercase());
+                    let device = kind == Kind::PersonName && self.device_words.contains(&w.to_uppercase());
                     if (n >= 3 || (non_ascii && n >= 2)) && !device {
                         self.push(kind, w, n >= 6 || non_ascii, charsets);
                     }
@@ -328,11 +260,7 @@ impl Identifiers {
         forms.sort();
         forms.dedup();
         for bytes in forms {
-            self.needles.push(Needle {
-                kind,
-                bytes,
-                strong,
-            });
+            self.needles.push(Needle { kind, bytes, strong });
         }
     }
 
@@ -350,9 +278,7 @@ fn words(s: &str) -> impl Iterator<Item = &str> {
 }
 
 fn looks_like_email(w: &str) -> bool {
-    let Some((user, domain)) = w.split_once('@') else {
-        return false;
-    };
+    let Some((user, domain)) = w.split_once('@') else { return false };
     !user.is_empty() && domain.contains('.') && !domain.starts_with('.')
 }
 
@@ -360,10 +286,7 @@ fn texts(v: &PrimitiveValue) -> Vec<String> {
     match v {
         PrimitiveValue::Strs(s) => s.iter().cloned().collect(),
         PrimitiveValue::Str(s) => s.split('\\').map(str::to_string).collect(),
-        PrimitiveValue::U8(b) => String::from_utf8_lossy(b)
-            .split('\\')
-            .map(str::to_string)
-            .collect(),
+        PrimitiveValue::U8(b) => String::from_utf8_lossy(b).split('\\').map(str::to_string).collect(),
         PrimitiveValue::Empty => Vec::new(),
         other => vec![other.to_str().into_owned()],
     }

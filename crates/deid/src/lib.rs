@@ -26,7 +26,7 @@ mod values;
 mod verify;
 
 use std::collections::BTreeMap;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use dicom_core::value::{DataSetSequence, PrimitiveValue};
 use dicom_core::{DataElement, Length, Tag, VR};
@@ -66,11 +66,7 @@ pub struct Deidentifier {
 impl Deidentifier {
     pub fn new(profile: Profile, keys: ShareKeys) -> Self {
         let uids = uid::UidMapper::new(&keys);
-        Deidentifier {
-            profile,
-            keys,
-            uids,
-        }
+        Deidentifier { profile, keys, uids }
     }
 
     pub fn profile(&self) -> &Profile {
@@ -99,38 +95,22 @@ impl Deidentifier {
     fn guarded(&self, input: &[u8], split: bool) -> Outcome {
         match catch_unwind(AssertUnwindSafe(|| self.run(input, split))) {
             Ok(o) => o,
-            Err(_) => self.rejected(
-                "internal error while de-identifying this object".into(),
-                ObjectReport::default(),
-            ),
+            Err(_) => self.rejected("internal error while de-identifying this object".into(), ObjectReport::default()),
         }
     }
 
     fn rejected(&self, reason: String, mut report: ObjectReport) -> Outcome {
         report.options = self.option_names();
-        Outcome {
-            classification: Classification::Rejected { reason },
-            output: None,
-            new_sop_instance_uid: None,
-            report,
-        }
+        Outcome { classification: Classification::Rejected { reason }, output: None, new_sop_instance_uid: None, report }
     }
 
     fn option_names(&self) -> Vec<String> {
-        self.profile
-            .option_names()
-            .into_iter()
-            .map(str::to_string)
-            .collect()
+        self.profile.option_names().into_iter().map(str::to_string).collect()
     }
 
     fn run(&self, input: &[u8], split: bool) -> Outcome {
         let mut report = ObjectReport::default();
-        let parsed = if split {
-            parse::parse_header(input)
-        } else {
-            parse::parse(input)
-        };
+        let parsed = if split { parse::parse_header(input) } else { parse::parse(input) };
         let mut parsed = match parsed {
             Ok(p) => p,
             Err(reason) => return self.rejected(format!("unreadable: {reason}"), report),
@@ -148,9 +128,7 @@ impl Deidentifier {
         report.sop_class_uid = Some(classify::sop_class(&obj)).filter(|s| !s.is_empty());
         report.input_transfer_syntax = Some(parsed.transfer_syntax.clone());
         if parsed.meta_missing {
-            report
-                .notes
-                .push("no file meta information: transfer syntax inferred".into());
+            report.notes.push("no file meta information: transfer syntax inferred".into());
         }
 
         let ids = ident::Identifiers::collect(&obj);
@@ -167,29 +145,17 @@ impl Deidentifier {
         }
         .into();
 
-        let mut ts = obj
-            .meta()
-            .transfer_syntax()
-            .trim_end_matches('\0')
-            .to_string();
-        if matches!(
-            ts.as_str(),
-            "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.4.95" | "1.2.840.10008.1.2.4.204"
-        ) {
+        let mut ts = obj.meta().transfer_syntax().trim_end_matches('\0').to_string();
+        if matches!(ts.as_str(), "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.4.95" | "1.2.840.10008.1.2.4.204") {
             // The raw-byte verification must see the bytes in the clear.
             ts = parse::EXPLICIT_VR_LE.to_string();
-            report
-                .notes
-                .push("deflated data set written uncompressed".into());
+            report.notes.push("deflated data set written uncompressed".into());
         }
         let mut inner = obj.into_inner();
         let old_sop_instance = inner
             .get(Tag(0x0008, 0x0018))
             .and_then(|e| e.to_str().ok())
-            .map(|s| {
-                s.trim_matches(|c: char| c == '\0' || c.is_whitespace())
-                    .to_string()
-            })
+            .map(|s| s.trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string())
             .filter(|s| !s.is_empty());
         let bia_yes = inner
             .get(Tag(0x0028, 0x0301))
@@ -205,33 +171,20 @@ impl Deidentifier {
             counts: BTreeMap::new(),
         };
         inner = engine.run(inner);
-        report.actions = engine
-            .counts
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        report.actions = engine.counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
 
         let new_uid = match &old_sop_instance {
             Some(u) => self.uids.map(u),
             None => {
-                report
-                    .notes
-                    .push("no SOP Instance UID: one was derived from the input's digest".into());
-                self.uids.map(&format!(
-                    "9.{}",
-                    u128::from_be_bytes(Sha256::digest(input)[..16].try_into().unwrap())
-                ))
+                report.notes.push("no SOP Instance UID: one was derived from the input's digest".into());
+                self.uids.map(&format!("9.{}", u128::from_be_bytes(Sha256::digest(input)[..16].try_into().unwrap())))
             }
         };
         self.mark(&mut inner, &new_uid, &pixels, bia_yes);
 
         let sop_class = classify::sop_class(&inner);
         let meta = match FileMetaTableBuilder::new()
-            .media_storage_sop_class_uid(if sop_class.is_empty() {
-                "1.2.840.10008.5.1.4.1.1.7".to_string()
-            } else {
-                sop_class
-            })
+            .media_storage_sop_class_uid(if sop_class.is_empty() { "1.2.840.10008.5.1.4.1.1.7".to_string() } else { sop_class })
             .media_storage_sop_instance_uid(new_uid.clone())
             .transfer_syntax(ts.clone())
             .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
@@ -239,23 +192,12 @@ impl Deidentifier {
             .build()
         {
             Ok(m) => m,
-            Err(_) => {
-                return self.rejected(
-                    "cannot build file meta information for the output".into(),
-                    report,
-                );
-            }
+            Err(_) => return self.rejected("cannot build file meta information for the output".into(), report),
         };
         let file = inner.with_exact_meta(meta);
         let mut out = Vec::with_capacity(input.len() + 4096);
         if let Err(e) = file.write_all(&mut out) {
-            return self.rejected(
-                format!(
-                    "cannot encode the de-identified object: {}",
-                    parse::safe_error(&e)
-                ),
-                report,
-            );
+            return self.rejected(format!("cannot encode the de-identified object: {}", parse::safe_error(&e)), report);
         }
         // Uncleaned pixel data, located but never read, goes last as it was
         // (same transfer syntax, nothing after it survives de-identification).
@@ -283,11 +225,7 @@ impl Deidentifier {
         let mut findings = verify::Findings::default();
         verifier.scan_object(&file, &mut findings);
         verifier.scan_bytes(&out, pixel_range, "bytes", &mut findings);
-        report.verification = findings
-            .kinds
-            .iter()
-            .map(|k| k.label().to_string())
-            .collect();
+        report.verification = findings.kinds.iter().map(|k| k.label().to_string()).collect();
         report.verification_places = findings.places.iter().cloned().collect();
         report.options = self.option_names();
         report.output_transfer_syntax = Some(ts);
@@ -295,58 +233,24 @@ impl Deidentifier {
         let classification = if let Some(reason) = content.needs_password {
             Classification::NeedsPassword { reason }
         } else if let PixelOutcome::NotCleanable(why) = &pixels {
-            Classification::NeedsPassword {
-                reason: format!("burned-in text can't be removed: {why}"),
-            }
+            Classification::NeedsPassword { reason: format!("burned-in text can't be removed: {why}") }
         } else if !findings.is_empty() {
-            Classification::NeedsPassword {
-                reason: findings.reason(),
-            }
+            Classification::NeedsPassword { reason: findings.reason() }
         } else {
             Classification::Clean
         };
-        Outcome {
-            classification,
-            output: Some(out),
-            new_sop_instance_uid: Some(new_uid),
-            report,
-        }
+        Outcome { classification, output: Some(out), new_sop_instance_uid: Some(new_uid), report }
     }
 
     /// Marks the object as de-identified (PS3.15 E.1.1 and the SOP Common module).
-    fn mark(
-        &self,
-        obj: &mut InMemDicomObject,
-        new_uid: &str,
-        pixels: &PixelOutcome,
-        bia_yes: bool,
-    ) {
+    fn mark(&self, obj: &mut InMemDicomObject, new_uid: &str, pixels: &PixelOutcome, bia_yes: bool) {
         let p = &self.profile;
-        obj.put(DataElement::new(
-            Tag(0x0008, 0x0005),
-            VR::CS,
-            PrimitiveValue::from("ISO_IR 192"),
-        ));
-        obj.put(DataElement::new(
-            Tag(0x0008, 0x0018),
-            VR::UI,
-            PrimitiveValue::from(new_uid),
-        ));
-        obj.put(DataElement::new(
-            Tag(0x0012, 0x0062),
-            VR::CS,
-            PrimitiveValue::from("YES"),
-        ));
-        let mut method = vec![
-            format!("PS3.15 E.1-1 {} Basic Profile", table::EDITION),
-            "StudyLink deid".to_string(),
-        ];
+        obj.put(DataElement::new(Tag(0x0008, 0x0005), VR::CS, PrimitiveValue::from("ISO_IR 192")));
+        obj.put(DataElement::new(Tag(0x0008, 0x0018), VR::UI, PrimitiveValue::from(new_uid)));
+        obj.put(DataElement::new(Tag(0x0012, 0x0062), VR::CS, PrimitiveValue::from("YES")));
+        let mut method = vec![format!("PS3.15 E.1-1 {} Basic Profile", table::EDITION), "StudyLink deid".to_string()];
         method.extend(p.option_names().iter().map(|s| s.to_string()));
-        obj.put(DataElement::new(
-            Tag(0x0012, 0x0063),
-            VR::LO,
-            PrimitiveValue::Strs(method.into()),
-        ));
+        obj.put(DataElement::new(Tag(0x0012, 0x0063), VR::LO, PrimitiveValue::Strs(method.into())));
 
         let mut codes = vec![("113100", "Basic Application Confidentiality Profile")];
         if *pixels == PixelOutcome::Cleaned {
@@ -357,14 +261,10 @@ impl Deidentifier {
         }
         match p.retain_dates {
             DateOption::Remove => {}
-            DateOption::Full => codes.push((
-                "113106",
-                "Retain Longitudinal Temporal Information Full Dates Option",
-            )),
-            DateOption::Shift => codes.push((
-                "113107",
-                "Retain Longitudinal Temporal Information Modified Dates Option",
-            )),
+            DateOption::Full => codes.push(("113106", "Retain Longitudinal Temporal Information Full Dates Option")),
+            DateOption::Shift => {
+                codes.push(("113107", "Retain Longitudinal Temporal Information Modified Dates Option"))
+            }
         }
         if p.retain_patient_characteristics {
             codes.push(("113108", "Retain Patient Characteristics Option"));
@@ -385,33 +285,17 @@ impl Deidentifier {
                 ])
             })
             .collect();
-        obj.put(DataElement::new(
-            Tag(0x0012, 0x0064),
-            VR::SQ,
-            DataSetSequence::new(items, Length::UNDEFINED),
-        ));
+        obj.put(DataElement::new(Tag(0x0012, 0x0064), VR::SQ, DataSetSequence::new(items, Length::UNDEFINED)));
         let ltim = match p.retain_dates {
             DateOption::Remove => "REMOVED",
             DateOption::Full => "UNMODIFIED",
             DateOption::Shift => "MODIFIED",
         };
-        obj.put(DataElement::new(
-            Tag(0x0028, 0x0303),
-            VR::CS,
-            PrimitiveValue::from(ltim),
-        ));
+        obj.put(DataElement::new(Tag(0x0028, 0x0303), VR::CS, PrimitiveValue::from(ltim)));
         if *pixels == PixelOutcome::Cleaned {
-            obj.put(DataElement::new(
-                Tag(0x0028, 0x0301),
-                VR::CS,
-                PrimitiveValue::from("NO"),
-            ));
+            obj.put(DataElement::new(Tag(0x0028, 0x0301), VR::CS, PrimitiveValue::from("NO")));
         } else if bia_yes {
-            obj.put(DataElement::new(
-                Tag(0x0028, 0x0301),
-                VR::CS,
-                PrimitiveValue::from("YES"),
-            ));
+            obj.put(DataElement::new(Tag(0x0028, 0x0301), VR::CS, PrimitiveValue::from("YES")));
         }
     }
 }

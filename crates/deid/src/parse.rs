@@ -16,23 +16,19 @@ use dicom_core::header::{HasLength, Header, Length};
 use dicom_core::value::{PixelFragmentSequence, Value};
 use dicom_core::{DataElement, Tag, VR};
 use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
-use dicom_object::DefaultDicomObject;
 use dicom_object::mem::{InMemDicomObject, InMemElement};
 use dicom_object::meta::FileMetaTableBuilder;
+use dicom_object::DefaultDicomObject;
 use dicom_parser::dataset::read::DataSetReaderOptions;
 use dicom_parser::dataset::{DataSetReader, DataToken};
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
-use crate::meta::{MetaValues, read_meta, sniff_transfer_syntax};
+use crate::meta::{read_meta, sniff_transfer_syntax, MetaValues};
 
 pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
 pub const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
 pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
-const DEFLATED: &[&str] = &[
-    "1.2.840.10008.1.2.1.99",
-    "1.2.840.10008.1.2.4.95",
-    "1.2.840.10008.1.2.4.204",
-];
+const DEFLATED: &[&str] = &["1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.95", "1.2.840.10008.1.2.4.204"];
 
 /// Real objects (deep SR trees included) stay far below this.
 pub const MAX_DEPTH: usize = 48;
@@ -75,16 +71,8 @@ fn parse_with(input: &[u8], split: bool) -> Result<Parsed, String> {
     } else {
         (0, false)
     };
-    let (mut meta, mut ds_start) = if has_magic {
-        read_meta(input, meta_start)?
-    } else {
-        (MetaValues::default(), 0)
-    };
-    if has_magic
-        && ds_start == meta_start
-        && meta_start == 132
-        && input.get(..2) == Some(&[0x08, 0x00])
-    {
+    let (mut meta, mut ds_start) = if has_magic { read_meta(input, meta_start)? } else { (MetaValues::default(), 0) };
+    if has_magic && ds_start == meta_start && meta_start == 132 && input.get(..2) == Some(&[0x08, 0x00]) {
         // "DICM" at offset 128 by chance, inside a bare data set that starts at 0.
         meta = MetaValues::default();
         ds_start = 0;
@@ -97,9 +85,9 @@ fn parse_with(input: &[u8], split: bool) -> Result<Parsed, String> {
         Some(ts) if !ts.is_empty() => (ts, false),
         _ => (sniff_transfer_syntax(&input[ds_start..])?, true),
     };
-    let ts = TransferSyntaxRegistry
-        .get(&ts_uid)
-        .ok_or_else(|| format!("unknown transfer syntax {}", sanitize_uid(&ts_uid)))?;
+    let ts = TransferSyntaxRegistry.get(&ts_uid).ok_or_else(|| {
+        format!("unknown transfer syntax {}", sanitize_uid(&ts_uid))
+    })?;
 
     let data = &input[ds_start..];
     let inflated;
@@ -110,20 +98,14 @@ fn parse_with(input: &[u8], split: bool) -> Result<Parsed, String> {
             .read_to_end(&mut buf)
             .map_err(|_| "the deflated data set cannot be inflated".to_string())?;
         inflated = buf;
-        (
-            &inflated[..],
-            TransferSyntaxRegistry
-                .get(EXPLICIT_VR_LE)
-                .expect("always registered"),
-        )
+        (&inflated[..], TransferSyntaxRegistry.get(EXPLICIT_VR_LE).expect("always registered"))
     } else {
         (data, ts)
     };
     let mut raw_pixels = None;
     let mut header_only = None;
     if split && !DEFLATED.contains(&ts_uid.as_str()) {
-        let (elements, pixels) =
-            read_until_pixels(data, ts, DataSetReaderOptions::default()).unwrap_or_default();
+        let (elements, pixels) = read_until_pixels(data, ts, DataSetReaderOptions::default()).unwrap_or_default();
         if let Some(range) = pixels
             && let Some(end) = pixel_element_end(data, ts, range.clone())
             && tail_is_disposable(&data[end..], ts)
@@ -141,37 +123,17 @@ fn parse_with(input: &[u8], split: bool) -> Result<Parsed, String> {
         return Err("no DICOM data set found: no attributes".into());
     }
 
-    let sop_class = meta
-        .sop_class
-        .clone()
-        .or_else(|| top_str(&obj, Tag(0x0008, 0x0016)))
-        .unwrap_or_default();
-    let sop_instance = meta
-        .sop_instance
-        .clone()
-        .or_else(|| top_str(&obj, Tag(0x0008, 0x0018)))
-        .unwrap_or_default();
+    let sop_class = meta.sop_class.clone().or_else(|| top_str(&obj, Tag(0x0008, 0x0016))).unwrap_or_default();
+    let sop_instance =
+        meta.sop_instance.clone().or_else(|| top_str(&obj, Tag(0x0008, 0x0018))).unwrap_or_default();
     let file_meta = FileMetaTableBuilder::new()
-        .media_storage_sop_class_uid(if sop_class.is_empty() {
-            "1.2.840.10008.5.1.4.1.1.7".into()
-        } else {
-            sop_class
-        })
-        .media_storage_sop_instance_uid(if sop_instance.is_empty() {
-            "2.25.0".into()
-        } else {
-            sop_instance
-        })
+        .media_storage_sop_class_uid(if sop_class.is_empty() { "1.2.840.10008.5.1.4.1.1.7".into() } else { sop_class })
+        .media_storage_sop_instance_uid(if sop_instance.is_empty() { "2.25.0".into() } else { sop_instance })
         .transfer_syntax(ts_uid.clone())
         .implementation_class_uid(crate::IMPLEMENTATION_CLASS_UID)
         .build()
         .map_err(|_| "cannot build file meta information".to_string())?;
-    Ok(Parsed {
-        obj: obj.with_exact_meta(file_meta),
-        transfer_syntax: ts_uid,
-        meta_missing,
-        raw_pixels,
-    })
+    Ok(Parsed { obj: obj.with_exact_meta(file_meta), transfer_syntax: ts_uid, meta_missing, raw_pixels })
 }
 
 /// Some writers declare explicit VR and write implicit VR: if the declared
@@ -195,48 +157,27 @@ fn read_until_pixels(
     opts: DataSetReaderOptions,
 ) -> Result<(Vec<InMemElement>, Option<std::ops::Range<usize>>), String> {
     let pos = Rc::new(Cell::new(0u64));
-    let reader = Counting {
-        inner: data,
-        pos: pos.clone(),
-    };
+    let reader = Counting { inner: data, pos: pos.clone() };
     let tokens = DataSetReader::new_with_ts_options(reader, ts, opts)
         .map_err(|e| format!("cannot decode data set: {}", safe_error(&e)))?;
-    let mut b = Builder {
-        tokens,
-        pos,
-        end: data.len() as u64,
-        stop_at_pixels: true,
-        pixels: None,
-        explicit: ts.uid().trim_end_matches(char::from(0)) != IMPLICIT_VR_LE,
-    };
+    let mut b =
+        Builder { tokens, pos, end: data.len() as u64, stop_at_pixels: true, pixels: None, explicit: ts.uid().trim_end_matches(char::from(0)) != IMPLICIT_VR_LE };
     let elements = b.dataset(0, false)?;
     Ok((elements, b.pixels))
 }
 
 /// The end of the Pixel Data element whose value starts at `range.end`
 /// (`range.start..range.end` is its header), walking fragments when encapsulated.
-fn pixel_element_end(
-    data: &[u8],
-    ts: &dicom_encoding::TransferSyntax,
-    range: std::ops::Range<usize>,
-) -> Option<usize> {
+fn pixel_element_end(data: &[u8], ts: &dicom_encoding::TransferSyntax, range: std::ops::Range<usize>) -> Option<usize> {
     let header = &data[range.clone()];
     let big = ts.endianness() == dicom_encoding::transfer_syntax::Endianness::Big;
     let u32_at = |b: &[u8]| -> u32 {
         let a: [u8; 4] = b.try_into().unwrap();
-        if big {
-            u32::from_be_bytes(a)
-        } else {
-            u32::from_le_bytes(a)
-        }
+        if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
     };
     let u16_at = |b: &[u8]| -> u16 {
         let a: [u8; 2] = b.try_into().unwrap();
-        if big {
-            u16::from_be_bytes(a)
-        } else {
-            u16::from_le_bytes(a)
-        }
+        if big { u16::from_be_bytes(a) } else { u16::from_le_bytes(a) }
     };
     let len = u32_at(&header[header.len() - 4..]);
     if len != u32::MAX {
@@ -250,11 +191,7 @@ fn pixel_element_end(
     let mut p = range.end;
     loop {
         let item = data.get(p..p + 8)?;
-        let (g, e, l) = (
-            u16_at(&item[0..2]),
-            u16_at(&item[2..4]),
-            u32_at(&item[4..8]),
-        );
+        let (g, e, l) = (u16_at(&item[0..2]), u16_at(&item[2..4]), u32_at(&item[4..8]));
         match (g, e) {
             (0xFFFE, 0xE0DD) => return Some(p + 8),
             (0xFFFE, 0xE000) if l != u32::MAX => p = p.checked_add(8 + l as usize)?,
@@ -286,20 +223,11 @@ pub fn read_elements(
     opts: DataSetReaderOptions,
 ) -> Result<Vec<InMemElement>, String> {
     let pos = Rc::new(Cell::new(0u64));
-    let reader = Counting {
-        inner: data,
-        pos: pos.clone(),
-    };
+    let reader = Counting { inner: data, pos: pos.clone() };
     let tokens = DataSetReader::new_with_ts_options(reader, ts, opts)
         .map_err(|e| format!("cannot decode data set: {}", safe_error(&e)))?;
-    let mut b = Builder {
-        tokens,
-        pos,
-        end: data.len() as u64,
-        stop_at_pixels: false,
-        pixels: None,
-        explicit: ts.uid().trim_end_matches(char::from(0)) != IMPLICIT_VR_LE,
-    };
+    let mut b =
+        Builder { tokens, pos, end: data.len() as u64, stop_at_pixels: false, pixels: None, explicit: ts.uid().trim_end_matches(char::from(0)) != IMPLICIT_VR_LE };
     b.dataset(0, false)
 }
 
@@ -361,9 +289,7 @@ where
                 && !in_item
                 && self.stop_at_pixels
                 && match &token {
-                    DataToken::ElementHeader(h) => {
-                        h.tag == Tag(0x7FE0, 0x0010) && h.len.is_defined()
-                    }
+                    DataToken::ElementHeader(h) => h.tag == Tag(0x7FE0, 0x0010) && h.len.is_defined(),
                     DataToken::PixelSequenceStart => true,
                     _ => false,
                 };
@@ -388,14 +314,9 @@ where
                         ));
                     }
                     match self.next()? {
-                        Some(DataToken::PrimitiveValue(v)) => {
-                            out.push(DataElement::new(h.tag, h.vr, v))
-                        }
+                        Some(DataToken::PrimitiveValue(v)) => out.push(DataElement::new(h.tag, h.vr, v)),
                         _ => {
-                            return Err(format!(
-                                "element ({:04X},{:04X}) has no value",
-                                h.tag.0, h.tag.1
-                            ));
+                            return Err(format!("element ({:04X},{:04X}) has no value", h.tag.0, h.tag.1));
                         }
                     }
                 }
@@ -407,17 +328,10 @@ where
                         && l != u32::MAX
                         && u64::from(l) > self.end.saturating_sub(self.pos.get())
                     {
-                        return Err(format!(
-                            "sequence ({:04X},{:04X}) is longer than the file",
-                            tag.0, tag.1
-                        ));
+                        return Err(format!("sequence ({:04X},{:04X}) is longer than the file", tag.0, tag.1));
                     }
                     let items = self.sequence(depth + 1)?;
-                    out.push(DataElement::new(
-                        tag,
-                        VR::SQ,
-                        Value::new_sequence(items, Length::UNDEFINED),
-                    ));
+                    out.push(DataElement::new(tag, VR::SQ, Value::new_sequence(items, Length::UNDEFINED)));
                 }
                 DataToken::PixelSequenceStart => {
                     let value = self.fragments()?;
@@ -441,9 +355,7 @@ where
                     items.push(InMemDicomObject::from_element_iter(elements));
                 }
                 Some(DataToken::SequenceEnd) => return Ok(items),
-                Some(other) => {
-                    return Err(format!("unexpected {} in a sequence", token_kind(&other)));
-                }
+                Some(other) => return Err(format!("unexpected {} in a sequence", token_kind(&other))),
             }
         }
     }
@@ -453,11 +365,7 @@ where
         let mut fragments: Vec<Vec<u8>> = Vec::new();
         loop {
             match self.next()? {
-                None => {
-                    return Err(
-                        "the file ends inside the encapsulated pixel data (truncated?)".into(),
-                    );
-                }
+                None => return Err("the file ends inside the encapsulated pixel data (truncated?)".into()),
                 Some(DataToken::OffsetTable(t)) => offsets = Some(t),
                 Some(DataToken::ItemValue(v)) => fragments.push(v),
                 Some(DataToken::ItemStart { len }) => {
@@ -465,9 +373,7 @@ where
                         && l != u32::MAX
                         && u64::from(l) > self.end.saturating_sub(self.pos.get())
                     {
-                        return Err(
-                            "a pixel data fragment is longer than the file (truncated?)".into()
-                        );
+                        return Err("a pixel data fragment is longer than the file (truncated?)".into());
                     }
                 }
                 Some(DataToken::ItemEnd) => {
@@ -477,17 +383,11 @@ where
                 }
                 Some(DataToken::SequenceEnd) => break,
                 Some(other) => {
-                    return Err(format!(
-                        "unexpected {} in the encapsulated pixel data",
-                        token_kind(&other)
-                    ));
+                    return Err(format!("unexpected {} in the encapsulated pixel data", token_kind(&other)));
                 }
             }
         }
-        Ok(Value::PixelSequence(PixelFragmentSequence::new(
-            offsets.unwrap_or_default(),
-            fragments,
-        )))
+        Ok(Value::PixelSequence(PixelFragmentSequence::new(offsets.unwrap_or_default(), fragments)))
     }
 }
 
@@ -509,11 +409,7 @@ fn token_kind(t: &DataToken) -> &'static str {
 pub fn safe_error(e: &dyn std::fmt::Display) -> String {
     let s = e.to_string();
     let cut = s.find(['"', '\'', '[', '{', '`']).unwrap_or(s.len());
-    let mut s: String = s[..cut]
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(160)
-        .collect();
+    let mut s: String = s[..cut].chars().filter(|c| !c.is_control()).take(160).collect();
     while s.ends_with([' ', ':', '(']) {
         s.pop();
     }
@@ -521,10 +417,7 @@ pub fn safe_error(e: &dyn std::fmt::Display) -> String {
 }
 
 fn sanitize_uid(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_digit() || *c == '.')
-        .take(64)
-        .collect()
+    s.chars().filter(|c| c.is_ascii_digit() || *c == '.').take(64).collect()
 }
 
 /// Length of an element's value as encoded (for pixel data: fragments and item headers).
@@ -534,11 +427,6 @@ pub fn encoded_len(e: &InMemElement) -> u64 {
             let frags: u64 = seq.fragments().iter().map(|f| 8 + f.len() as u64).sum();
             frags + 8 + 4 * seq.offset_table().len() as u64 + 8
         }
-        _ => e
-            .length()
-            .get()
-            .map(u64::from)
-            .unwrap_or(0)
-            .max(e.value().length().get().map(u64::from).unwrap_or(0)),
+        _ => e.length().get().map(u64::from).unwrap_or(0).max(e.value().length().get().map(u64::from).unwrap_or(0)),
     }
 }

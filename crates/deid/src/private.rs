@@ -32,18 +32,10 @@ impl SafePrivate {
         let mut creators: HashMap<(u16, u16), (Tag, String)> = HashMap::new();
         for e in obj {
             let t = e.tag();
-            if t.0 % 2 == 1
-                && (0x0010..=0x00FF).contains(&t.1)
+            if t.0 % 2 == 1 && (0x0010..=0x00FF).contains(&t.1)
                 && let Ok(s) = e.to_str()
             {
-                creators.insert(
-                    (t.0, t.1),
-                    (
-                        t,
-                        s.trim_matches(|c: char| c == '\0' || c.is_whitespace())
-                            .to_string(),
-                    ),
-                );
+                creators.insert((t.0, t.1), (t, s.trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string()));
             }
         }
         let mut keep = HashSet::new();
@@ -52,15 +44,10 @@ impl SafePrivate {
             if t.0 % 2 == 0 || t.1 < 0x1000 {
                 continue;
             }
-            let numeric = matches!(
-                e.vr(),
-                VR::US | VR::SS | VR::UL | VR::SL | VR::FL | VR::FD | VR::DS | VR::IS
-            );
+            let numeric = matches!(e.vr(), VR::US | VR::SS | VR::UL | VR::SL | VR::FL | VR::FD | VR::DS | VR::IS);
             if let Some((ctag, creator)) = creators.get(&(t.0, t.1 >> 8))
                 && numeric
-                && SAFE_PRIVATE
-                    .iter()
-                    .any(|(c, g, el)| c == creator && *g == t.0 && *el == (t.1 & 0xFF) as u8)
+                && SAFE_PRIVATE.iter().any(|(c, g, el)| c == creator && *g == t.0 && *el == (t.1 & 0xFF) as u8)
             {
                 keep.insert(t);
                 keep.insert(*ctag);

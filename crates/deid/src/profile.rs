@@ -83,10 +83,7 @@ impl ShareKeys {
         let h = hmac_sha256(&secret, b"studylink-deid date shift");
         let n = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
         let date_shift_days = -(30 + (n % 3621) as i32);
-        ShareKeys {
-            secret,
-            date_shift_days,
-        }
+        ShareKeys { secret, date_shift_days }
     }
 
     /// Overrides the derived date shift (e.g. a clinic's stored offset).

@@ -10,14 +10,12 @@ use dicom_object::mem::InMemElement;
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use crate::allow::dictionary_vr;
-use crate::parse::{IMPLICIT_VR_LE, MAX_DEPTH, read_elements};
+use crate::parse::{read_elements, IMPLICIT_VR_LE, MAX_DEPTH};
 
 /// `None` drops the attribute (it couldn't be decoded: unknown means unsafe).
 pub fn un_to_known(e: InMemElement, depth: usize) -> Option<InMemElement> {
     let tag = e.tag();
-    let Some(vr) = dictionary_vr(tag) else {
-        return Some(e);
-    };
+    let Some(vr) = dictionary_vr(tag) else { return Some(e) };
     if vr == VR::UN {
         return Some(e);
     }
@@ -29,23 +27,8 @@ pub fn un_to_known(e: InMemElement, depth: usize) -> Option<InMemElement> {
             }
             return sequence(tag, &bytes);
         }
-        VR::AE
-        | VR::AS
-        | VR::CS
-        | VR::DA
-        | VR::DS
-        | VR::DT
-        | VR::IS
-        | VR::LO
-        | VR::LT
-        | VR::PN
-        | VR::SH
-        | VR::ST
-        | VR::TM
-        | VR::UC
-        | VR::UI
-        | VR::UR
-        | VR::UT => {
+        VR::AE | VR::AS | VR::CS | VR::DA | VR::DS | VR::DT | VR::IS | VR::LO | VR::LT | VR::PN | VR::SH | VR::ST
+        | VR::TM | VR::UC | VR::UI | VR::UR | VR::UT => {
             let text = match String::from_utf8(bytes) {
                 Ok(s) => s,
                 Err(e) => e.into_bytes().iter().map(|&b| b as char).collect(),
@@ -57,42 +40,12 @@ pub fn un_to_known(e: InMemElement, depth: usize) -> Option<InMemElement> {
                 PrimitiveValue::Strs(text.split('\\').map(|s| s.trim_end().to_string()).collect())
             }
         }
-        VR::US => PrimitiveValue::U16(
-            bytes
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect(),
-        ),
-        VR::SS => PrimitiveValue::I16(
-            bytes
-                .chunks_exact(2)
-                .map(|c| i16::from_le_bytes([c[0], c[1]]))
-                .collect(),
-        ),
-        VR::UL => PrimitiveValue::U32(
-            bytes
-                .chunks_exact(4)
-                .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
-                .collect(),
-        ),
-        VR::SL => PrimitiveValue::I32(
-            bytes
-                .chunks_exact(4)
-                .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
-                .collect(),
-        ),
-        VR::FL => PrimitiveValue::F32(
-            bytes
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                .collect(),
-        ),
-        VR::FD => PrimitiveValue::F64(
-            bytes
-                .chunks_exact(8)
-                .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-                .collect(),
-        ),
+        VR::US => PrimitiveValue::U16(bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect()),
+        VR::SS => PrimitiveValue::I16(bytes.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect()),
+        VR::UL => PrimitiveValue::U32(bytes.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()),
+        VR::SL => PrimitiveValue::I32(bytes.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect()),
+        VR::FL => PrimitiveValue::F32(bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()),
+        VR::FD => PrimitiveValue::F64(bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()),
         _ => PrimitiveValue::U8(bytes.into()),
     };
     Some(DataElement::new(tag, vr, value))

@@ -28,9 +28,7 @@ impl Classification {
     pub fn reason(&self) -> Option<&str> {
         match self {
             Classification::Clean => None,
-            Classification::NeedsPassword { reason } | Classification::Rejected { reason } => {
-                Some(reason)
-            }
+            Classification::NeedsPassword { reason } | Classification::Rejected { reason } => Some(reason),
         }
     }
 }

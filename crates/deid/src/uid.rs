@@ -67,9 +67,6 @@ mod tests {
         assert_ne!(a.map(u), b.map(u));
         assert_ne!(a.map(u), a.map("1.2.3.4.5.6.8"));
         assert!(a.map(u).starts_with("2.25.") && a.map(u).len() <= 64);
-        assert_eq!(
-            a.map("1.2.840.10008.5.1.4.1.1.2"),
-            "1.2.840.10008.5.1.4.1.1.2"
-        );
+        assert_eq!(a.map("1.2.840.10008.5.1.4.1.1.2"), "1.2.840.10008.5.1.4.1.1.2");
     }
 }

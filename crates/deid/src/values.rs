@@ -12,14 +12,7 @@ pub const DUMMY_TEXT: &str = "ANONYMIZED";
 
 pub fn empty(tag: Tag, vr: VR) -> InMemElement {
     if vr == VR::SQ {
-        DataElement::new(
-            tag,
-            VR::SQ,
-            Value::new_sequence(
-                Vec::<InMemDicomObject>::new(),
-                dicom_core::Length::UNDEFINED,
-            ),
-        )
+        DataElement::new(tag, VR::SQ, Value::new_sequence(Vec::<InMemDicomObject>::new(), dicom_core::Length::UNDEFINED))
     } else {
         DataElement::new(tag, vr, PrimitiveValue::Empty)
     }
@@ -30,16 +23,9 @@ pub fn empty(tag: Tag, vr: VR) -> InMemElement {
 /// within a share and gets unrelated IDs in other shares.
 pub fn dummy(tag: Tag, vr: VR, original: &InMemElement, keys: &ShareKeys) -> InMemElement {
     if tag == Tag(0x0010, 0x0020) {
-        let orig = original
-            .to_str()
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default();
+        let orig = original.to_str().map(|s| s.trim().to_string()).unwrap_or_default();
         let h = keys.derive("patient-id", orig.as_bytes());
-        return DataElement::new(
-            tag,
-            vr,
-            PrimitiveValue::from(format!("SL{}", hex::encode_upper(&h[..6]))),
-        );
+        return DataElement::new(tag, vr, PrimitiveValue::from(format!("SL{}", hex::encode_upper(&h[..6]))));
     }
     if tag == Tag(0x0010, 0x0010) {
         return DataElement::new(tag, vr, PrimitiveValue::from(DUMMY_PATIENT_NAME));
@@ -67,12 +53,7 @@ pub fn dummy(tag: Tag, vr: VR, original: &InMemElement, keys: &ShareKeys) -> InM
 /// Shifts every YYYYMMDD date found at the start of a value (DA, DT, DA ranges) by `days`.
 pub fn shift_dates(text: &str, days: i32) -> String {
     text.split('\\')
-        .map(|v| {
-            v.split('-')
-                .map(|part| shift_one(part.trim(), days))
-                .collect::<Vec<_>>()
-                .join("-")
-        })
+        .map(|v| v.split('-').map(|part| shift_one(part.trim(), days)).collect::<Vec<_>>().join("-"))
         .collect::<Vec<_>>()
         .join("\\")
 }
@@ -133,10 +114,7 @@ mod tests {
     #[test]
     fn scrub_removes_ids_dates_and_names() {
         let id = |w: &str| w.eq_ignore_ascii_case("doe");
-        assert_eq!(
-            scrub_text("CT head 2020-03-05 Dr Doe john@x.org", &id),
-            "CT head * Dr * *"
-        );
+        assert_eq!(scrub_text("CT head 2020-03-05 Dr Doe john@x.org", &id), "CT head * Dr * *");
         assert_eq!(scrub_text("T1 3D MPRAGE", &id), "T1 3D MPRAGE");
     }
 }

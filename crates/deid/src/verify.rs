@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use dicom_core::Tag;
 use dicom_core::header::Header;
 use dicom_core::value::{PrimitiveValue, Value};
+use dicom_core::Tag;
 use dicom_object::mem::InMemDicomObject;
 
 use crate::ident::{Identifiers, Kind};
@@ -37,10 +37,7 @@ impl Findings {
 
     pub fn reason(&self) -> String {
         let kinds: Vec<&str> = self.kinds.iter().map(|k| k.label()).collect();
-        format!(
-            "verification found the input's {} in the output",
-            kinds.join(", ")
-        )
+        format!("verification found the input's {} in the output", kinds.join(", "))
     }
 }
 
@@ -53,9 +50,7 @@ impl<'a> Verifier<'a> {
                 .build(ids.needles.iter().map(|n| &n.bytes))
                 .expect("patterns are bounded in number and size")
         });
-        let strong_idx: Vec<usize> = (0..ids.needles.len())
-            .filter(|&i| ids.needles[i].strong)
-            .collect();
+        let strong_idx: Vec<usize> = (0..ids.needles.len()).filter(|&i| ids.needles[i].strong).collect();
         let mut strong_bytes = [false; 256];
         let mut strong_min_len = usize::MAX;
         for &i in &strong_idx {
@@ -79,13 +74,7 @@ impl<'a> Verifier<'a> {
                 .expect("patterns are bounded in number and size");
             (ac, strong_idx)
         });
-        Verifier {
-            ids,
-            ac,
-            strong,
-            strong_bytes,
-            strong_min_len: strong_min_len.max(1),
-        }
+        Verifier { ids, ac, strong, strong_bytes, strong_min_len: strong_min_len.max(1) }
     }
 
     /// Runs of at least `strong_min_len` bytes that all occur in strong
@@ -119,13 +108,7 @@ impl<'a> Verifier<'a> {
     /// Scans `bytes`; inside `weak_free` (pixel data) only strong patterns
     /// count, searched with a prefiltered non-overlapping scan (pixel data is
     /// most of the bytes of a large object).
-    pub fn scan_bytes(
-        &self,
-        bytes: &[u8],
-        weak_free: Option<Range<usize>>,
-        place: &str,
-        out: &mut Findings,
-    ) {
+    pub fn scan_bytes(&self, bytes: &[u8], weak_free: Option<Range<usize>>, place: &str, out: &mut Findings) {
         let Some(ac) = &self.ac else { return };
         if let Some(r) = &weak_free {
             if let Some((strong, idx)) = &self.strong {
@@ -151,14 +134,7 @@ impl<'a> Verifier<'a> {
         self.scan_overlapping_from(ac, bytes, 0, place, out);
     }
 
-    fn scan_overlapping_from(
-        &self,
-        ac: &AhoCorasick,
-        bytes: &[u8],
-        from: usize,
-        place: &str,
-        out: &mut Findings,
-    ) {
+    fn scan_overlapping_from(&self, ac: &AhoCorasick, bytes: &[u8], from: usize, place: &str, out: &mut Findings) {
         if from >= bytes.len() {
             return;
         }
@@ -191,9 +167,7 @@ impl<'a> Verifier<'a> {
                     let place = format!("({:04X},{:04X})", tag.0, tag.1);
                     match v {
                         PrimitiveValue::U8(b) => self.scan_bytes(b, None, &place, out),
-                        PrimitiveValue::Strs(s) => {
-                            self.scan_bytes(s.join("\\").as_bytes(), None, &place, out)
-                        }
+                        PrimitiveValue::Strs(s) => self.scan_bytes(s.join("\\").as_bytes(), None, &place, out),
                         PrimitiveValue::Str(s) => self.scan_bytes(s.as_bytes(), None, &place, out),
                         _ => {}
                     }
@@ -227,16 +201,8 @@ mod tests {
 
     fn ids() -> Identifiers {
         Identifiers::from_needles(vec![
-            Needle {
-                kind: Kind::PatientName,
-                bytes: b"DOE".to_vec(),
-                strong: false,
-            },
-            Needle {
-                kind: Kind::BirthDate,
-                bytes: b"19510829".to_vec(),
-                strong: true,
-            },
+                Needle { kind: Kind::PatientName, bytes: b"DOE".to_vec(), strong: false },
+                Needle { kind: Kind::BirthDate, bytes: b"19510829".to_vec(), strong: true },
         ])
     }
 
@@ -277,10 +243,7 @@ mod tests {
         let hay = b"....DOE.....19510829..";
         let mut f = Findings::default();
         v.scan_bytes(hay, Some(0..hay.len()), "bytes", &mut f);
-        assert_eq!(
-            f.kinds.iter().copied().collect::<Vec<_>>(),
-            vec![Kind::BirthDate]
-        );
+        assert_eq!(f.kinds.iter().copied().collect::<Vec<_>>(), vec![Kind::BirthDate]);
         assert!(f.reason().contains("birth date") && !f.reason().contains("1951"));
     }
 }

@@ -7,8 +7,8 @@ mod common;
 use std::collections::HashMap;
 
 use common::*;
-use dicom_core::Tag;
 use dicom_core::header::Header;
+use dicom_core::Tag;
 use studylink_deid::Classification;
 
 #[test]
@@ -27,40 +27,16 @@ fn every_document_needs_a_password_and_keeps_its_content() {
         let i = dicom_object::OpenFileOptions::new().open_file(&path).ok();
         if name.contains("pdf") || name.contains("stl") {
             assert!(reason.contains("encapsulated"), "{name}: {reason}");
-            let doc_out = o
-                .get(Tag(0x0042, 0x0011))
-                .unwrap()
-                .to_bytes()
-                .unwrap()
-                .into_owned();
-            let doc_in = i
-                .as_ref()
-                .unwrap()
-                .get(Tag(0x0042, 0x0011))
-                .unwrap()
-                .to_bytes()
-                .unwrap()
-                .into_owned();
-            assert_eq!(
-                doc_out, doc_in,
-                "{name}: document bytes must be kept intact"
-            );
+            let doc_out = o.get(Tag(0x0042, 0x0011)).unwrap().to_bytes().unwrap().into_owned();
+            let doc_in = i.as_ref().unwrap().get(Tag(0x0042, 0x0011)).unwrap().to_bytes().unwrap().into_owned();
+            assert_eq!(doc_out, doc_in, "{name}: document bytes must be kept intact");
         } else {
-            assert!(
-                reason.contains("structured report") || reason.contains("key object"),
-                "{name}: {reason}"
-            );
-            assert!(
-                o.get(Tag(0x0040, 0xA730)).is_some(),
-                "{name}: content sequence kept"
-            );
+            assert!(reason.contains("structured report") || reason.contains("key object"), "{name}: {reason}");
+            assert!(o.get(Tag(0x0040, 0xA730)).is_some(), "{name}: content sequence kept");
         }
         // Headers are still de-identified.
         assert_eq!(get(&o, (0x0012, 0x0062)).unwrap(), "YES");
-        assert!(
-            get(&o, (0x0010, 0x0010)).is_none_or(|v| v.is_empty() || v == "ANONYMOUS^PATIENT"),
-            "{name}"
-        );
+        assert!(get(&o, (0x0010, 0x0010)).is_none_or(|v| v.is_empty() || v == "ANONYMOUS^PATIENT"), "{name}");
     }
 }
 
@@ -70,48 +46,23 @@ fn character_sets_are_read_and_written_as_utf8_without_the_names() {
     for path in corpus_files("charsets") {
         let input = std::fs::read(&path).unwrap();
         let name = rel(&path);
-        let src = dicom_object::OpenFileOptions::new()
-            .open_file(&path)
-            .unwrap();
-        let pn = src
-            .get(Tag(0x0010, 0x0010))
-            .and_then(|e| e.to_str().ok())
-            .map(|s| s.into_owned())
-            .unwrap_or_default();
+        let src = dicom_object::OpenFileOptions::new().open_file(&path).unwrap();
+        let pn = src.get(Tag(0x0010, 0x0010)).and_then(|e| e.to_str().ok()).map(|s| s.into_owned()).unwrap_or_default();
         let out = d.deidentify(&input);
-        let bytes = out
-            .output
-            .as_ref()
-            .unwrap_or_else(|| panic!("{name}: {:?}", out.classification));
+        let bytes = out.output.as_ref().unwrap_or_else(|| panic!("{name}: {:?}", out.classification));
         let o = open(bytes);
         assert_eq!(get(&o, (0x0008, 0x0005)).unwrap(), "ISO_IR 192", "{name}");
         if !pn.is_empty() {
-            assert_eq!(
-                get(&o, (0x0010, 0x0010)).unwrap(),
-                "ANONYMOUS^PATIENT",
-                "{name}"
-            );
+            assert_eq!(get(&o, (0x0010, 0x0010)).unwrap(), "ANONYMOUS^PATIENT", "{name}");
         }
         // Every part of the original name, as decoded and in UTF-8, is gone.
-        for part in pn
-            .split(['^', '=', ' '])
-            .map(str::trim)
-            .filter(|p| p.chars().count() >= 2 && !p.is_ascii())
-        {
-            assert!(
-                !find(bytes, part.as_bytes()),
-                "{name}: a name part survived"
-            );
+        for part in pn.split(['^', '=', ' ']).map(str::trim).filter(|p| p.chars().count() >= 2 && !p.is_ascii()) {
+            assert!(!find(bytes, part.as_bytes()), "{name}: a name part survived");
         }
         // Non-patient text that was kept decodes as valid UTF-8 throughout.
         for e in o.iter() {
             if let Ok(s) = e.to_str() {
-                assert!(
-                    !s.contains('\u{FFFD}') || e.header().tag.0 % 2 == 1,
-                    "{name}: ({:04X},{:04X})",
-                    e.tag().0,
-                    e.tag().1
-                );
+                assert!(!s.contains('\u{FFFD}') || e.header().tag.0 % 2 == 1, "{name}: ({:04X},{:04X})", e.tag().0, e.tag().1);
             }
         }
     }
@@ -128,12 +79,7 @@ fn nested_private_sequences_are_removed_at_every_depth() {
         fn walk(obj: &dicom_object::mem::InMemDicomObject, name: &str, depth: usize) {
             for e in obj.iter() {
                 let t = e.tag();
-                assert!(
-                    t.0 % 2 == 0,
-                    "{name}: private ({:04X},{:04X}) at depth {depth}",
-                    t.0,
-                    t.1
-                );
+                assert!(t.0 % 2 == 0, "{name}: private ({:04X},{:04X}) at depth {depth}", t.0, t.1);
                 if let Some(items) = e.items() {
                     for item in items {
                         walk(item, name, depth + 1);
@@ -142,10 +88,7 @@ fn nested_private_sequences_are_removed_at_every_depth() {
             }
         }
         walk(&o, &name, 0);
-        assert!(
-            out.report.actions.get("X_private").copied().unwrap_or(0) > 0,
-            "{name}: no private attribute counted"
-        );
+        assert!(out.report.actions.get("X_private").copied().unwrap_or(0) > 0, "{name}: no private attribute counted");
     }
 }
 
@@ -153,26 +96,14 @@ fn nested_private_sequences_are_removed_at_every_depth() {
 fn the_same_input_uid_maps_to_the_same_output_uid_across_files_and_shares_differ() {
     // The small MR test image exists in several transfer syntaxes: same
     // instance, same study, same frame of reference.
-    let names = [
-        "mr/mr_small_evrle.dcm",
-        "mr/mr_small_implicit.dcm",
-        "mr/mr_small_bigendian.dcm",
-        "mr/mr_small_rle.dcm",
-    ];
+    let names = ["mr/mr_small_evrle.dcm", "mr/mr_small_implicit.dcm", "mr/mr_small_bigendian.dcm", "mr/mr_small_rle.dcm"];
     let d = deid(11);
     let mut seen: HashMap<&str, Vec<Option<String>>> = HashMap::new();
     for n in names {
-        let src = dicom_object::OpenFileOptions::new()
-            .open_file(corpus().join(n))
-            .unwrap();
+        let src = dicom_object::OpenFileOptions::new().open_file(corpus().join(n)).unwrap();
         let out = d.deidentify(&corpus_file(n));
         let o = open(out.output.as_ref().unwrap());
-        for (label, tag) in [
-            ("sop", (0x0008, 0x0018)),
-            ("study", (0x0020, 0x000D)),
-            ("series", (0x0020, 0x000E)),
-            ("for", (0x0020, 0x0052)),
-        ] {
+        for (label, tag) in [("sop", (0x0008, 0x0018)), ("study", (0x0020, 0x000D)), ("series", (0x0020, 0x000E)), ("for", (0x0020, 0x0052))] {
             let input_uid = get(&src, tag);
             let expect = input_uid.as_deref().map(|u| d.map_uid(u));
             assert_eq!(get(&o, tag), expect, "{n} {label}");
@@ -180,17 +111,10 @@ fn the_same_input_uid_maps_to_the_same_output_uid_across_files_and_shares_differ
         }
     }
     for (label, v) in seen {
-        assert!(
-            v.windows(2).all(|w| w[0] == w[1]),
-            "{label} differs across copies of one instance"
-        );
+        assert!(v.windows(2).all(|w| w[0] == w[1]), "{label} differs across copies of one instance");
     }
-    let a = deid(11)
-        .deidentify(&corpus_file(names[0]))
-        .new_sop_instance_uid;
-    let b = deid(12)
-        .deidentify(&corpus_file(names[0]))
-        .new_sop_instance_uid;
+    let a = deid(11).deidentify(&corpus_file(names[0])).new_sop_instance_uid;
+    let b = deid(12).deidentify(&corpus_file(names[0])).new_sop_instance_uid;
     assert_ne!(a, b);
 }
 
@@ -198,9 +122,7 @@ fn the_same_input_uid_maps_to_the_same_output_uid_across_files_and_shares_differ
 fn manifest_values(column: &str) -> Vec<String> {
     let mut out = Vec::new();
     for field in column.split("; ") {
-        let Some((key, value)) = field.split_once('=') else {
-            continue;
-        };
+        let Some((key, value)) = field.split_once('=') else { continue };
         let value = value.trim().trim_matches('"');
         if value.is_empty() || value == "absent" || value == "NONE" {
             continue;
@@ -209,11 +131,7 @@ fn manifest_values(column: &str) -> Vec<String> {
             "PN" => out.extend(
                 value
                     .split(['^', ' '])
-                    .filter(|p| {
-                        p.len() >= 4
-                            && !["ANONYMOUS", "ANONYMIZED", "PATIENT", "NAME"]
-                                .contains(&p.to_uppercase().as_str())
-                    })
+                    .filter(|p| p.len() >= 4 && !["ANONYMOUS", "ANONYMIZED", "PATIENT", "NAME"].contains(&p.to_uppercase().as_str()))
                     .map(str::to_string),
             ),
             "PID" | "Acc" if value.len() >= 5 => out.push(value.to_string()),
@@ -243,10 +161,7 @@ fn clean_outputs_hold_none_of_the_manifest_identifying_values() {
         // check the bytes before it.
         let o = open(&bytes);
         let header_end = o.get(Tag(0x7FE0, 0x0010)).map_or(bytes.len(), |_| {
-            bytes
-                .windows(4)
-                .rposition(|w| w == [0xE0, 0x7F, 0x10, 0x00])
-                .unwrap_or(bytes.len())
+            bytes.windows(4).rposition(|w| w == [0xE0, 0x7F, 0x10, 0x00]).unwrap_or(bytes.len())
         });
         // Manufacturer is kept by design; a site named after its vendor isn't a leak.
         let manufacturer = dicom_object::OpenFileOptions::new()
@@ -255,14 +170,8 @@ fn clean_outputs_hold_none_of_the_manifest_identifying_values() {
             .and_then(|i| get(&i, (0x0008, 0x0070)))
             .unwrap_or_default()
             .to_uppercase();
-        for v in manifest_values(&column)
-            .into_iter()
-            .filter(|v| manufacturer.is_empty() || !manufacturer.contains(&v.to_uppercase()))
-        {
-            assert!(
-                !find_token(&bytes[..header_end], v.as_bytes()),
-                "{path}: a MANIFEST identifying value survived"
-            );
+        for v in manifest_values(&column).into_iter().filter(|v| manufacturer.is_empty() || !manufacturer.contains(&v.to_uppercase())) {
+            assert!(!find_token(&bytes[..header_end], v.as_bytes()), "{path}: a MANIFEST identifying value survived");
         }
         checked += 1;
     }

@@ -14,36 +14,22 @@ fn every_corpus_file_gets_an_outcome_and_clean_outputs_leak_nothing() {
         let input = std::fs::read(&path).unwrap();
         let out = d.deidentify(&input);
         let name = rel(&path);
-        summary.push(format!(
-            "{:<16} {:<70} {}",
-            out.classification.as_str(),
-            name,
-            out.classification.reason().unwrap_or("")
-        ));
+        summary.push(format!("{:<16} {:<70} {}", out.classification.as_str(), name, out.classification.reason().unwrap_or("")));
         match &out.classification {
             Classification::Rejected { reason } => {
                 assert!(out.output.is_none(), "{name}: rejected but has output");
                 assert!(!reason.is_empty(), "{name}: rejected without a reason");
             }
             _ => {
-                let bytes = out
-                    .output
-                    .as_ref()
-                    .unwrap_or_else(|| panic!("{name}: no output"));
+                let bytes = out.output.as_ref().unwrap_or_else(|| panic!("{name}: no output"));
                 let obj = open(bytes);
                 assert_eq!(
-                    obj.element(dicom_dictionary_std::tags::PATIENT_IDENTITY_REMOVED)
-                        .unwrap()
-                        .to_str()
-                        .unwrap()
-                        .trim(),
+                    obj.element(dicom_dictionary_std::tags::PATIENT_IDENTITY_REMOVED).unwrap().to_str().unwrap().trim(),
                     "YES",
                     "{name}"
                 );
                 assert_eq!(
-                    obj.meta()
-                        .media_storage_sop_instance_uid()
-                        .trim_end_matches('\0'),
+                    obj.meta().media_storage_sop_instance_uid().trim_end_matches('\0'),
                     out.new_sop_instance_uid.as_deref().unwrap(),
                     "{name}: meta and data set disagree"
                 );

@@ -16,16 +16,7 @@ const NAME: &str = "Qwertzuiop^Asdfghjkl";
 const ID: &str = "98765432";
 const DOB: &str = "19610704";
 /// What must never be in a clean output (the name parts, the ID, the birth date in several formats).
-const NEEDLES: &[&str] = &[
-    "Qwertzuiop",
-    "Asdfghjkl",
-    ID,
-    DOB,
-    "1961-07-04",
-    "04/07/1961",
-    "07/04/1961",
-    "04.07.1961",
-];
+const NEEDLES: &[&str] = &["Qwertzuiop", "Asdfghjkl", ID, DOB, "1961-07-04", "04/07/1961", "07/04/1961", "04.07.1961"];
 
 const FILES: &[&str] = &[
     "mr/mr_small_evrle.dcm",
@@ -50,9 +41,7 @@ fn value_for(vr: VR) -> Option<PrimitiveValue> {
         VR::LO | VR::SH | VR::LT | VR::ST | VR::UT | VR::UC | VR::UR => {
             PrimitiveValue::from(format!("Qwertzuiop Asdfghjkl {ID} 04/07/1961"))
         }
-        VR::OB | VR::UN | VR::OW => {
-            PrimitiveValue::U8(format!("{NAME} {ID} {DOB}").into_bytes().into())
-        }
+        VR::OB | VR::UN | VR::OW => PrimitiveValue::U8(format!("{NAME} {ID} {DOB}").into_bytes().into()),
         _ => return None,
     })
 }
@@ -95,24 +84,10 @@ fn inject(obj: &mut InMemDicomObject, target: usize, n: &mut usize) -> bool {
 
 fn base(rel: &str) -> DefaultDicomObject {
     let raw = corpus_file(rel);
-    let mut obj = OpenFileOptions::new()
-        .from_reader(&raw[..])
-        .unwrap_or_else(|e| panic!("{rel}: {e}"));
-    obj.put(DataElement::new(
-        Tag(0x0010, 0x0010),
-        VR::PN,
-        PrimitiveValue::from(NAME),
-    ));
-    obj.put(DataElement::new(
-        Tag(0x0010, 0x0020),
-        VR::LO,
-        PrimitiveValue::from(ID),
-    ));
-    obj.put(DataElement::new(
-        Tag(0x0010, 0x0030),
-        VR::DA,
-        PrimitiveValue::from(DOB),
-    ));
+    let mut obj = OpenFileOptions::new().from_reader(&raw[..]).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    obj.put(DataElement::new(Tag(0x0010, 0x0010), VR::PN, PrimitiveValue::from(NAME)));
+    obj.put(DataElement::new(Tag(0x0010, 0x0020), VR::LO, PrimitiveValue::from(ID)));
+    obj.put(DataElement::new(Tag(0x0010, 0x0030), VR::DA, PrimitiveValue::from(DOB)));
     obj
 }
 
@@ -140,10 +115,7 @@ fn identifying_values_injected_anywhere_never_reach_a_clean_output() {
                     clean += 1;
                     let b = out.output.unwrap();
                     for needle in NEEDLES {
-                        assert!(
-                            !find(&b, needle.as_bytes()),
-                            "{rel}: attribute #{target}: an injected value reached a clean output"
-                        );
+                        assert!(!find(&b, needle.as_bytes()), "{rel}: attribute #{target}: an injected value reached a clean output");
                     }
                 }
                 Classification::NeedsPassword { reason } => {
@@ -152,14 +124,9 @@ fn identifying_values_injected_anywhere_never_reach_a_clean_output() {
                         assert!(!reason.contains(needle), "reason quotes a value");
                     }
                 }
-                Classification::Rejected { reason } => {
-                    panic!("{rel}: attribute #{target}: rejected: {reason}")
-                }
+                Classification::Rejected { reason } => panic!("{rel}: attribute #{target}: rejected: {reason}"),
             }
         }
     }
-    assert!(
-        clean > 100 && flagged > 0,
-        "clean {clean}, flagged {flagged}"
-    );
+    assert!(clean > 100 && flagged > 0, "clean {clean}, flagged {flagged}");
 }

@@ -24,10 +24,7 @@ fn check(input: &[u8]) {
     match &out.classification {
         Classification::Rejected { reason } => {
             // deidentify catches panics as a last resort; a caught panic is still a bug.
-            assert!(
-                !reason.contains("internal error"),
-                "de-identification panicked"
-            );
+            assert!(!reason.contains("internal error"), "de-identification panicked");
             assert!(out.output.is_none());
         }
         _ => assert!(out.output.is_some() && out.new_sop_instance_uid.is_some()),
@@ -72,11 +69,7 @@ fn every_invalid_corpus_file_gets_a_clear_outcome() {
         let input = std::fs::read(&path).unwrap();
         let out = deid(4).deidentify(&input);
         if let Classification::Rejected { reason } = &out.classification {
-            assert!(
-                !reason.contains("internal error"),
-                "{}: panicked",
-                rel(&path)
-            );
+            assert!(!reason.contains("internal error"), "{}: panicked", rel(&path));
             assert!(reason.len() > 10, "{}: unclear reason", rel(&path));
         }
     }

@@ -1,6 +1,6 @@
 //! DIMSE command sets: always Implicit VR Little Endian (PS3.7 §6.3.1).
 
-use dicom_core::{DataElement, PrimitiveValue, Tag, VR, dicom_value};
+use dicom_core::{dicom_value, DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use dicom_transfer_syntax_registry::entries::IMPLICIT_VR_LITTLE_ENDIAN;
@@ -55,32 +55,12 @@ pub fn parse_command(bytes: &[u8]) -> Result<Command, String> {
 pub fn response(field: u16, req: &Command, status: u16, comment: Option<&str>) -> Vec<u8> {
     let mut obj = InMemDicomObject::new_empty();
     if !req.sop_class_uid.is_empty() {
-        obj.put(DataElement::new(
-            tags::AFFECTED_SOP_CLASS_UID,
-            VR::UI,
-            PrimitiveValue::from(uid(&req.sop_class_uid)),
-        ));
+        obj.put(DataElement::new(tags::AFFECTED_SOP_CLASS_UID, VR::UI, PrimitiveValue::from(uid(&req.sop_class_uid))));
     }
-    obj.put(DataElement::new(
-        tags::COMMAND_FIELD,
-        VR::US,
-        dicom_value!(U16, [field]),
-    ));
-    obj.put(DataElement::new(
-        tags::MESSAGE_ID_BEING_RESPONDED_TO,
-        VR::US,
-        dicom_value!(U16, [req.message_id]),
-    ));
-    obj.put(DataElement::new(
-        tags::COMMAND_DATA_SET_TYPE,
-        VR::US,
-        dicom_value!(U16, [NO_DATA_SET]),
-    ));
-    obj.put(DataElement::new(
-        tags::STATUS,
-        VR::US,
-        dicom_value!(U16, [status]),
-    ));
+    obj.put(DataElement::new(tags::COMMAND_FIELD, VR::US, dicom_value!(U16, [field])));
+    obj.put(DataElement::new(tags::MESSAGE_ID_BEING_RESPONDED_TO, VR::US, dicom_value!(U16, [req.message_id])));
+    obj.put(DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, dicom_value!(U16, [NO_DATA_SET])));
+    obj.put(DataElement::new(tags::STATUS, VR::US, dicom_value!(U16, [status])));
     if !req.sop_instance_uid.is_empty() {
         obj.put(DataElement::new(
             tags::AFFECTED_SOP_INSTANCE_UID,
@@ -91,11 +71,7 @@ pub fn response(field: u16, req: &Command, status: u16, comment: Option<&str>) -
     if let Some(c) = comment {
         // Error Comment is LO: at most 64 characters, no backslash.
         let c: String = c.replace('\\', "/").chars().take(64).collect();
-        obj.put(DataElement::new(
-            tags::ERROR_COMMENT,
-            VR::LO,
-            PrimitiveValue::from(pad_even(c, ' ')),
-        ));
+        obj.put(DataElement::new(tags::ERROR_COMMENT, VR::LO, PrimitiveValue::from(pad_even(c, ' '))));
     }
     let mut body = Vec::new();
     obj.write_dataset_with_ts(&mut body, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
@@ -132,31 +108,11 @@ mod tests {
             sop_instance_uid: "1.2.3".into(),
             has_data_set: true,
         };
-        let bytes = response(
-            C_STORE_RSP,
-            &req,
-            STATUS_CANNOT_UNDERSTAND,
-            Some("bad \\ thing"),
-        );
-        let obj =
-            InMemDicomObject::read_dataset_with_ts(&bytes[..], &IMPLICIT_VR_LITTLE_ENDIAN.erased())
-                .unwrap();
-        assert_eq!(
-            obj.element(tags::STATUS).unwrap().to_int::<u16>().unwrap(),
-            STATUS_CANNOT_UNDERSTAND
-        );
-        assert_eq!(
-            obj.element(tags::MESSAGE_ID_BEING_RESPONDED_TO)
-                .unwrap()
-                .to_int::<u16>()
-                .unwrap(),
-            7
-        );
-        let gl = obj
-            .element(tags::COMMAND_GROUP_LENGTH)
-            .unwrap()
-            .to_int::<u32>()
-            .unwrap();
+        let bytes = response(C_STORE_RSP, &req, STATUS_CANNOT_UNDERSTAND, Some("bad \\ thing"));
+        let obj = InMemDicomObject::read_dataset_with_ts(&bytes[..], &IMPLICIT_VR_LITTLE_ENDIAN.erased()).unwrap();
+        assert_eq!(obj.element(tags::STATUS).unwrap().to_int::<u16>().unwrap(), STATUS_CANNOT_UNDERSTAND);
+        assert_eq!(obj.element(tags::MESSAGE_ID_BEING_RESPONDED_TO).unwrap().to_int::<u16>().unwrap(), 7);
+        let gl = obj.element(tags::COMMAND_GROUP_LENGTH).unwrap().to_int::<u32>().unwrap();
         assert_eq!(gl as usize, bytes.len() - 12);
         let parsed = parse_command(&bytes).unwrap();
         assert_eq!(parsed.field, C_STORE_RSP);

@@ -3,11 +3,9 @@ use std::time::Duration;
 
 use dicom_dictionary_std::uids;
 use dicom_object::meta::FileMetaTableBuilder;
-use dicom_ul::association::server::AsyncServerAssociation;
 use dicom_ul::association::server::{AccessControl, ServerAssociationOptions};
-use dicom_ul::pdu::{
-    AssociationRJServiceUserReason, PDataValue, PDataValueType, Pdu, UserIdentity,
-};
+use dicom_ul::pdu::{AssociationRJServiceUserReason, PDataValue, PDataValueType, Pdu, UserIdentity};
+use dicom_ul::association::server::AsyncServerAssociation;
 use studylink_ingest::{IngestError, Ingestor, Origin, TempObject};
 use studylink_model::{AccountId, Actor, AuditEvent, IngestSource};
 use tokio::net::{TcpListener, TcpStream};
@@ -18,11 +16,7 @@ use crate::command::*;
 
 /// Our implementation class UID (a UUID-derived OID, PS3.5 §B.2).
 pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.110472360939417442730839203347458612511";
-pub const IMPLEMENTATION_VERSION_NAME: &str = concat!(
-    "STUDYLINK_",
-    env!("CARGO_PKG_VERSION_MAJOR"),
-    env!("CARGO_PKG_VERSION_MINOR")
-);
+pub const IMPLEMENTATION_VERSION_NAME: &str = concat!("STUDYLINK_", env!("CARGO_PKG_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MINOR"));
 
 #[derive(Debug, Clone)]
 pub struct DimseConfig {
@@ -69,11 +63,7 @@ impl AccessControl for CallingAeFilter {
 impl DimseServer {
     pub async fn bind(cfg: DimseConfig, ingest: Ingestor) -> std::io::Result<Self> {
         let listener = TcpListener::bind(cfg.bind).await?;
-        Ok(DimseServer {
-            listener,
-            cfg,
-            ingest,
-        })
+        Ok(DimseServer { listener, cfg, ingest })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -83,11 +73,7 @@ impl DimseServer {
     /// Accepts associations until `shutdown` fires, then waits for running ones
     /// (up to the grace period) so no acknowledged-but-unstored instance exists.
     pub async fn serve(self, shutdown: CancellationToken) {
-        let DimseServer {
-            listener,
-            cfg,
-            ingest,
-        } = self;
+        let DimseServer { listener, cfg, ingest } = self;
         let tracker = TaskTracker::new();
         loop {
             let accepted = tokio::select! {
@@ -116,26 +102,15 @@ impl DimseServer {
         drop(listener);
         tracker.close();
         if !tracker.is_empty() {
-            tracing::info!(
-                running = tracker.len(),
-                "waiting for DICOM associations to finish"
-            );
+            tracing::info!(running = tracker.len(), "waiting for DICOM associations to finish");
         }
-        if tokio::time::timeout(cfg.shutdown_grace, tracker.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(cfg.shutdown_grace, tracker.wait()).await.is_err() {
             tracing::warn!("shutdown grace period over; aborting remaining DICOM associations");
         }
     }
 }
 
-async fn handle_connection(
-    socket: TcpStream,
-    peer: SocketAddr,
-    cfg: DimseConfig,
-    ingest: Ingestor,
-) {
+async fn handle_connection(socket: TcpStream, peer: SocketAddr, cfg: DimseConfig, ingest: Ingestor) {
     let options = ServerAssociationOptions::new()
         .ae_access_control(CallingAeFilter(cfg.allowed_calling_ae_titles.clone()))
         .ae_title(cfg.ae_title.clone())
@@ -151,21 +126,10 @@ async fn handle_connection(
             return;
         }
     };
-    let calling = dicom_ul::association::Association::peer_ae_title(&assoc)
-        .trim()
-        .to_string();
+    let calling = dicom_ul::association::Association::peer_ae_title(&assoc).trim().to_string();
     metrics::counter!("studylink_dimse_associations_total").increment(1);
     tracing::info!(%peer, calling_ae = %calling, "DICOM association established");
-    let mut session = Association {
-        assoc,
-        cfg,
-        ingest,
-        calling,
-        stored: 0,
-        duplicates: 0,
-        failed: 0,
-        bytes: 0,
-    };
+    let mut session = Association { assoc, cfg, ingest, calling, stored: 0, duplicates: 0, failed: 0, bytes: 0 };
     let outcome = session.run().await;
     tracing::info!(
         %peer,
@@ -288,17 +252,11 @@ impl Association {
     }
 
     /// Handles a complete command set; returns the pending store, if one starts.
-    async fn on_command(
-        &mut self,
-        bytes: &[u8],
-        pc_id: u8,
-    ) -> Result<Option<Pending>, &'static str> {
+    async fn on_command(&mut self, bytes: &[u8], pc_id: u8) -> Result<Option<Pending>, &'static str> {
         let cmd = parse_command(bytes).map_err(|_| "unreadable command set")?;
         match cmd.field {
             C_ECHO_RQ => {
-                self.respond(pc_id, response(C_ECHO_RSP, &cmd, STATUS_SUCCESS, None))
-                    .await
-                    .map_err(|_| "send failed")?;
+                self.respond(pc_id, response(C_ECHO_RSP, &cmd, STATUS_SUCCESS, None)).await.map_err(|_| "send failed")?;
                 Ok(None)
             }
             C_STORE_RQ if cmd.has_data_set => {
@@ -309,12 +267,7 @@ impl Association {
                     .find(|pc| pc.id == pc_id)
                     .map(|pc| pc.transfer_syntax.clone())
                     .ok_or("data on an unknown presentation context")?;
-                let mut p = Pending {
-                    cmd,
-                    pc_id,
-                    tmp: None,
-                    error: None,
-                };
+                let mut p = Pending { cmd, pc_id, tmp: None, error: None };
                 match self.start_file(&p.cmd, &ts) {
                     Ok(tmp) => p.tmp = Some(tmp),
                     Err(e) => p.error = Some(e),
@@ -324,12 +277,7 @@ impl Association {
             _ if cmd.has_data_set => Err("unsupported DIMSE operation with a data set"),
             field => {
                 // A request we don't serve (C-FIND, C-MOVE…): refuse it cleanly.
-                let rsp = response(
-                    field | 0x8000,
-                    &cmd,
-                    STATUS_UNRECOGNIZED_OPERATION,
-                    Some("operation not supported"),
-                );
+                let rsp = response(field | 0x8000, &cmd, STATUS_UNRECOGNIZED_OPERATION, Some("operation not supported"));
                 self.respond(pc_id, rsp).await.map_err(|_| "send failed")?;
                 Ok(None)
             }
@@ -347,14 +295,10 @@ impl Association {
             .implementation_version_name(IMPLEMENTATION_VERSION_NAME)
             .source_application_entity_title(self.calling.as_str())
             .build()
-            .map_err(|e| {
-                IngestError::Malformed(format!("cannot build file meta information: {e}"))
-            })?;
+            .map_err(|e| IngestError::Malformed(format!("cannot build file meta information: {e}")))?;
         let mut head = vec![0u8; 128];
         head.extend_from_slice(b"DICM");
-        meta.write(&mut head).map_err(|e| {
-            IngestError::Malformed(format!("cannot write file meta information: {e}"))
-        })?;
+        meta.write(&mut head).map_err(|e| IngestError::Malformed(format!("cannot write file meta information: {e}")))?;
         tmp.write_all(&head)?;
         Ok(tmp)
     }
@@ -369,9 +313,7 @@ impl Association {
                     actor: Actor::Device(self.calling.clone()),
                     expected_sop_uid: Some(p.cmd.sop_instance_uid.clone()),
                 };
-                self.ingest
-                    .ingest_file(self.cfg.account, tmp, &origin)
-                    .await
+                self.ingest.ingest_file(self.cfg.account, tmp, &origin).await
             }
             (None, None) => Err(IngestError::Storage("no spool file".into())),
         };
@@ -389,26 +331,16 @@ impl Association {
                 self.failed += 1;
                 let status = match e {
                     IngestError::Mismatch(_) => STATUS_MISMATCH,
-                    IngestError::TooLarge { .. } | IngestError::Storage(_) | IngestError::Io(_) => {
-                        STATUS_OUT_OF_RESOURCES
-                    }
+                    IngestError::TooLarge { .. } | IngestError::Storage(_) | IngestError::Io(_) => STATUS_OUT_OF_RESOURCES,
                     _ => STATUS_CANNOT_UNDERSTAND,
                 };
                 (status, Some(e.to_string()))
             }
         };
-        self.respond(
-            p.pc_id,
-            response(C_STORE_RSP, &p.cmd, status, comment.as_deref()),
-        )
-        .await
+        self.respond(p.pc_id, response(C_STORE_RSP, &p.cmd, status, comment.as_deref())).await
     }
 
-    async fn respond(
-        &mut self,
-        pc_id: u8,
-        data: Vec<u8>,
-    ) -> Result<(), dicom_ul::association::Error> {
+    async fn respond(&mut self, pc_id: u8, data: Vec<u8>) -> Result<(), dicom_ul::association::Error> {
         self.assoc
             .send(&Pdu::PData {
                 data: vec![PDataValue {

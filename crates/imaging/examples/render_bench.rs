@@ -25,9 +25,7 @@ use studylink_imaging::{Format, ImageKind, RenderRequest, kind, render};
 
 /// User + system CPU seconds of this process so far (Linux; 0 elsewhere).
 fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();
@@ -37,10 +35,7 @@ fn cpu_seconds() -> f64 {
 }
 
 fn request(frame: u32, reuse: bool) -> RenderRequest {
-    RenderRequest {
-        reuse_stored_jpeg: reuse,
-        ..RenderRequest::new(frame, Format::Jpeg { quality: 90 })
-    }
+    RenderRequest { reuse_stored_jpeg: reuse, ..RenderRequest::new(frame, Format::Jpeg { quality: 90 }) }
 }
 
 fn frames(obj: &DefaultDicomObject) -> u32 {
@@ -67,19 +62,12 @@ fn in_memory(objects: &[(PathBuf, DefaultDicomObject)], reuse: bool, verbose: bo
         }
         if verbose {
             let name = path.file_name().unwrap().to_string_lossy();
-            println!(
-                "  {name:<58} {n:>3} frames {:>8.1} frames/s",
-                n as f64 / t.elapsed().as_secs_f64()
-            );
+            println!("  {name:<58} {n:>3} frames {:>8.1} frames/s", n as f64 / t.elapsed().as_secs_f64());
         }
         total += n;
     }
     let (el, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
-    let how = if reuse {
-        "stored JPEG reused"
-    } else {
-        "all re-encoded"
-    };
+    let how = if reuse { "stored JPEG reused" } else { "all re-encoded" };
     println!(
         "in memory, {how}: {total} frames in {el:.2} s = {:.0} frames/s ({:.0} per CPU-second), {failures} failures, {} KiB",
         total as f64 / el,
@@ -90,10 +78,7 @@ fn in_memory(objects: &[(PathBuf, DefaultDicomObject)], reuse: bool, verbose: bo
 
 /// Open, parse and render each frame from scratch, on `threads` threads.
 fn per_request(files: &[(PathBuf, u32)], threads: usize) {
-    let jobs: Vec<(PathBuf, u32)> = files
-        .iter()
-        .flat_map(|(p, n)| (0..*n).map(move |f| (p.clone(), f)))
-        .collect();
+    let jobs: Vec<(PathBuf, u32)> = files.iter().flat_map(|(p, n)| (0..*n).map(move |f| (p.clone(), f))).collect();
     let (start, cpu) = (Instant::now(), cpu_seconds());
     std::thread::scope(|s| {
         for chunk in jobs.chunks(jobs.len().div_ceil(threads)) {
@@ -107,11 +92,7 @@ fn per_request(files: &[(PathBuf, u32)], threads: usize) {
     });
     let (el, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
     let n = jobs.len() as f64;
-    println!(
-        "open + parse + render per frame, {threads} thread(s): {n} frames in {el:.2} s = {:.0} frames/s ({:.0} per CPU-second)",
-        n / el,
-        n / cpu
-    );
+    println!("open + parse + render per frame, {threads} thread(s): {n} frames in {el:.2} s = {:.0} frames/s ({:.0} per CPU-second)", n / el, n / cpu);
 }
 
 fn main() {
@@ -120,25 +101,14 @@ fn main() {
         unsafe { std::env::set_var("STUDYLINK_CORPUS", root) };
     }
     let dir = common::corpus_root().join("ultrasound");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     paths.sort();
-    let objects: Vec<(PathBuf, DefaultDicomObject)> = paths
-        .iter()
-        .map(|p| (p.clone(), common::open(p).unwrap()))
-        .collect();
+    let objects: Vec<(PathBuf, DefaultDicomObject)> = paths.iter().map(|p| (p.clone(), common::open(p).unwrap())).collect();
     in_memory(&objects, true, false);
     in_memory(&objects, false, true);
-    let files: Vec<(PathBuf, u32)> = objects
-        .iter()
-        .map(|(p, o)| (p.clone(), frames(o)))
-        .collect();
+    let files: Vec<(PathBuf, u32)> = objects.iter().map(|(p, o)| (p.clone(), frames(o))).collect();
     per_request(&files, 1);
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     if cores > 1 {
         per_request(&files, cores);
     }

@@ -8,11 +8,7 @@ use crate::decode::{Color, Decoded};
 use crate::info::ImageInfo;
 use crate::lut::Lut;
 
-pub fn render(
-    obj: &InMemDicomObject,
-    info: &ImageInfo,
-    d: &Decoded,
-) -> Result<Vec<u8>, RenderError> {
+pub fn render(obj: &InMemDicomObject, info: &ImageInfo, d: &Decoded) -> Result<Vec<u8>, RenderError> {
     let px = info.pixels();
     if info.samples == 1 {
         return palette(obj, info, d);
@@ -56,15 +52,8 @@ const ONE: f64 = 65536.0;
 
 impl YbrTables {
     fn build(y_scale: f64, y_offset: f64, kr: f64, kgb: f64, kgr: f64, kb: f64) -> Self {
-        let t =
-            |k: f64, off: f64| std::array::from_fn(|v| ((v as f64 - off) * k * ONE).round() as i32);
-        YbrTables {
-            y: t(y_scale, y_offset),
-            cr_r: t(kr, 128.0),
-            cb_g: t(kgb, 128.0),
-            cr_g: t(kgr, 128.0),
-            cb_b: t(kb, 128.0),
-        }
+        let t = |k: f64, off: f64| std::array::from_fn(|v| ((v as f64 - off) * k * ONE).round() as i32);
+        YbrTables { y: t(y_scale, y_offset), cr_r: t(kr, 128.0), cb_g: t(kgb, 128.0), cr_g: t(kgr, 128.0), cb_b: t(kb, 128.0) }
     }
     fn full() -> Self {
         Self::build(1.0, 0.0, 1.402, 0.344136, 0.714136, 1.772)
@@ -88,24 +77,9 @@ fn palette(obj: &InMemDicomObject, info: &ImageInfo, d: &Decoded) -> Result<Vec<
     let read = |desc, data, seg| Lut::read(obj, desc, data, Some(seg), false);
     let missing = || RenderError::Invalid("PALETTE COLOR without a usable palette".into());
     let luts = [
-        read(
-            tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
-            tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DATA,
-            tags::SEGMENTED_RED_PALETTE_COLOR_LOOKUP_TABLE_DATA,
-        )
-        .ok_or_else(missing)?,
-        read(
-            tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
-            tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DATA,
-            tags::SEGMENTED_GREEN_PALETTE_COLOR_LOOKUP_TABLE_DATA,
-        )
-        .ok_or_else(missing)?,
-        read(
-            tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
-            tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DATA,
-            tags::SEGMENTED_BLUE_PALETTE_COLOR_LOOKUP_TABLE_DATA,
-        )
-        .ok_or_else(missing)?,
+        read(tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR, tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DATA, tags::SEGMENTED_RED_PALETTE_COLOR_LOOKUP_TABLE_DATA).ok_or_else(missing)?,
+        read(tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR, tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DATA, tags::SEGMENTED_GREEN_PALETTE_COLOR_LOOKUP_TABLE_DATA).ok_or_else(missing)?,
+        read(tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR, tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DATA, tags::SEGMENTED_BLUE_PALETTE_COLOR_LOOKUP_TABLE_DATA).ok_or_else(missing)?,
     ];
     let px = info.pixels();
     if d.data.len() < px * d.bytes || d.bytes > 2 {
@@ -117,11 +91,7 @@ fn palette(obj: &InMemDicomObject, info: &ImageInfo, d: &Decoded) -> Result<Vec<
     let max = luts.each_ref().map(|l| l.max_output().max(1));
     // One RGB triple per possible index, so each pixel is a single lookup.
     let table: Vec<[u8; 3]> = (0..=mask)
-        .map(|i| {
-            std::array::from_fn(|c| {
-                ((luts[c].get(i as i64) as u32 * 255 + max[c] / 2) / max[c]) as u8
-            })
-        })
+        .map(|i| std::array::from_fn(|c| ((luts[c].get(i as i64) as u32 * 255 + max[c] / 2) / max[c]) as u8))
         .collect();
     let mut out = Vec::with_capacity(px * 3);
     if d.bytes == 1 {
@@ -130,9 +100,7 @@ fn palette(obj: &InMemDicomObject, info: &ImageInfo, d: &Decoded) -> Result<Vec<
         }
     } else {
         for c in d.data[..px * 2].chunks_exact(2) {
-            out.extend_from_slice(
-                &table[((u16::from_le_bytes([c[0], c[1]]) as u32 >> shift) & mask) as usize],
-            );
+            out.extend_from_slice(&table[((u16::from_le_bytes([c[0], c[1]]) as u32 >> shift) & mask) as usize]);
         }
     }
     Ok(out)

@@ -35,12 +35,9 @@ impl ImageInfo {
     /// `cut`: the caller supplies the frame's bytes (no Pixel Data in `obj`).
     pub fn read(obj: &InMemDicomObject, ts: &str, cut: bool) -> Result<Self, RenderError> {
         let integer_pixels = obj.get(tags::PIXEL_DATA).is_some();
-        let float_pixels = obj.get(tags::FLOAT_PIXEL_DATA).is_some()
-            || obj.get(tags::DOUBLE_FLOAT_PIXEL_DATA).is_some();
+        let float_pixels = obj.get(tags::FLOAT_PIXEL_DATA).is_some() || obj.get(tags::DOUBLE_FLOAT_PIXEL_DATA).is_some();
         if !cut && !integer_pixels && !float_pixels {
-            return Err(RenderError::NotAnImage(
-                "the object has no pixel data".into(),
-            ));
+            return Err(RenderError::NotAnImage("the object has no pixel data".into()));
         }
         let bad = |m: &str| RenderError::Invalid(m.to_string());
         let rows: u32 = int(obj, tags::ROWS).ok_or_else(|| bad("Rows is missing"))?;
@@ -52,55 +49,32 @@ impl ImageInfo {
             return Err(bad("the image is too large to render"));
         }
         let samples: u16 = int(obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
-        let bits_allocated: u16 =
-            int(obj, tags::BITS_ALLOCATED).ok_or_else(|| bad("Bits Allocated is missing"))?;
+        let bits_allocated: u16 = int(obj, tags::BITS_ALLOCATED).ok_or_else(|| bad("Bits Allocated is missing"))?;
         // Float pixel data has no Bits Stored (PS3.3 C.7.6.24); without the
         // pixel data element (frames cut by the caller) that is how to tell.
-        let float = float_pixels
-            || (cut && matches!(bits_allocated, 32 | 64) && obj.get(tags::BITS_STORED).is_none());
+        let float = float_pixels || (cut && matches!(bits_allocated, 32 | 64) && obj.get(tags::BITS_STORED).is_none());
         let supported = matches!(bits_allocated, 1 | 8 | 16 | 32) || float && bits_allocated == 64;
         if !supported {
-            return Err(RenderError::Unsupported(format!(
-                "{bits_allocated} bits allocated"
-            )));
+            return Err(RenderError::Unsupported(format!("{bits_allocated} bits allocated")));
         }
-        let bits_stored = int::<u16>(obj, tags::BITS_STORED)
-            .filter(|b| (1..=bits_allocated).contains(b))
-            .unwrap_or(bits_allocated);
+        let bits_stored = int::<u16>(obj, tags::BITS_STORED).filter(|b| (1..=bits_allocated).contains(b)).unwrap_or(bits_allocated);
         let high_bit = int::<u16>(obj, tags::HIGH_BIT)
             .filter(|h| *h < bits_allocated && *h + 1 >= bits_stored)
             .unwrap_or(bits_stored - 1);
         let signed = int::<u16>(obj, tags::PIXEL_REPRESENTATION) == Some(1);
-        let photometric = string(obj, tags::PHOTOMETRIC_INTERPRETATION)
-            .map(|p| p.to_ascii_uppercase())
-            .unwrap_or_else(|| if samples == 3 { "RGB" } else { "MONOCHROME2" }.into());
+        let photometric = string(obj, tags::PHOTOMETRIC_INTERPRETATION).map(|p| p.to_ascii_uppercase()).unwrap_or_else(|| {
+            if samples == 3 { "RGB" } else { "MONOCHROME2" }.into()
+        });
         if !matches!(samples, 1 | 3) {
-            return Err(RenderError::Unsupported(format!(
-                "{samples} samples per pixel"
-            )));
+            return Err(RenderError::Unsupported(format!("{samples} samples per pixel")));
         }
         let planar = samples == 3 && int::<u16>(obj, tags::PLANAR_CONFIGURATION) == Some(1);
         // Number of Frames is IS; some writers leave it empty or put garbage in.
-        let frames = int::<u32>(obj, tags::NUMBER_OF_FRAMES)
-            .filter(|n| *n > 0)
-            .unwrap_or(1);
+        let frames = int::<u32>(obj, tags::NUMBER_OF_FRAMES).filter(|n| *n > 0).unwrap_or(1);
         if float && samples != 1 {
             return Err(RenderError::Unsupported("colour float pixel data".into()));
         }
-        Ok(ImageInfo {
-            rows,
-            cols,
-            samples,
-            bits_allocated,
-            bits_stored,
-            high_bit,
-            signed,
-            photometric,
-            planar,
-            frames,
-            ts: ts.to_string(),
-            float,
-        })
+        Ok(ImageInfo { rows, cols, samples, bits_allocated, bits_stored, high_bit, signed, photometric, planar, frames, ts: ts.to_string(), float })
     }
 
     pub fn pixels(&self) -> usize {
@@ -119,19 +93,11 @@ pub fn int<T: num_like::FromI64>(obj: &InMemDicomObject, tag: Tag) -> Option<T> 
 }
 
 pub fn float(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
-    obj.get(tag)?
-        .to_multi_float64()
-        .ok()?
-        .first()
-        .copied()
-        .filter(|f| f.is_finite())
+    obj.get(tag)?.to_multi_float64().ok()?.first().copied().filter(|f| f.is_finite())
 }
 
 pub fn floats(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
-    obj.get(tag)?
-        .to_multi_float64()
-        .ok()
-        .filter(|v| !v.is_empty())
+    obj.get(tag)?.to_multi_float64().ok().filter(|v| !v.is_empty())
 }
 
 pub fn string(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
@@ -146,24 +112,13 @@ pub fn items(obj: &InMemDicomObject, tag: Tag) -> Option<&[InMemDicomObject]> {
 
 /// The data set holding `tag` for `frame`: the per-frame functional group,
 /// then the shared one (both inside `group`), then the top level.
-pub fn lookup<'a>(
-    obj: &'a InMemDicomObject,
-    frame: u32,
-    group: Tag,
-    tag: Tag,
-) -> Option<&'a InMemDicomObject> {
-    let in_group = |fg: Option<&'a InMemDicomObject>| {
-        fg.and_then(|fg| items(fg, group)?.first())
-            .filter(|g| g.get(tag).is_some())
-    };
-    in_group(
-        items(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE).and_then(|f| f.get(frame as usize)),
-    )
-    .or_else(|| {
-        in_group(items(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).and_then(|f| f.first()))
-    })
-    .or_else(|| obj.get(tag).map(|_| obj))
+pub fn lookup<'a>(obj: &'a InMemDicomObject, frame: u32, group: Tag, tag: Tag) -> Option<&'a InMemDicomObject> {
+    let in_group = |fg: Option<&'a InMemDicomObject>| fg.and_then(|fg| items(fg, group)?.first()).filter(|g| g.get(tag).is_some());
+    in_group(items(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE).and_then(|f| f.get(frame as usize)))
+        .or_else(|| in_group(items(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).and_then(|f| f.first())))
+        .or_else(|| obj.get(tag).map(|_| obj))
 }
+
 
 pub mod num_like {
     pub trait FromI64: Sized {

@@ -17,25 +17,17 @@ pub struct Samples {
 /// Lossy frames are then converted by the decoder (its SIMD path); anything
 /// else comes back as stored, as dcmtk does by default (`+cp`).
 pub fn decode(stream: &[u8], info: &ImageInfo, ybr: bool) -> Result<Samples, RenderError> {
-    let sof =
-        start_of_frame(stream).ok_or_else(|| RenderError::Decode("no JPEG frame header".into()))?;
+    let sof = start_of_frame(stream).ok_or_else(|| RenderError::Decode("no JPEG frame header".into()))?;
     if sof.precision > 8 && !sof.lossless {
         // (libjpeg-turbo converts colour by its own guess; 12-bit colour JPEG is not seen in practice.)
         return turbo::decode(stream, info);
     }
     // Lossless: libjpeg-turbo is several times faster than jpeg-decoder, and
     // without JFIF/Adobe markers it returns the components as stored.
-    if sof.lossless
-        && !sof.markers
-        && let Ok(out) = turbo::decode(stream, info)
-    {
-        return Ok(Samples {
-            converted: false,
-            ..out
-        });
+    if sof.lossless && !sof.markers && let Ok(out) = turbo::decode(stream, info) {
+        return Ok(Samples { converted: false, ..out });
     }
-    let fast =
-        !sof.lossless && sof.precision == 8 && (sof.components == 1 || sof.components == 3 && ybr);
+    let fast = !sof.lossless && sof.precision == 8 && (sof.components == 1 || sof.components == 3 && ybr);
     if fast && let Ok(out) = zune(stream, info) {
         return Ok(out);
     }
@@ -43,19 +35,11 @@ pub fn decode(stream: &[u8], info: &ImageInfo, ybr: bool) -> Result<Samples, Ren
     let converted = ybr && !sof.lossless && sof.components == 3;
     if sof.components == 3 {
         // RGB means "interleave as stored"; jpeg-decoder's None is broken for 3 components.
-        dec.set_color_transform(if converted {
-            ColorTransform::YCbCr
-        } else {
-            ColorTransform::RGB
-        });
+        dec.set_color_transform(if converted { ColorTransform::YCbCr } else { ColorTransform::RGB });
     }
     dec.set_max_decoding_buffer_size(crate::info::MAX_PIXELS as usize * 6);
-    let data = dec
-        .decode()
-        .map_err(|e| RenderError::Decode(format!("JPEG: {e}")))?;
-    let meta = dec
-        .info()
-        .ok_or_else(|| RenderError::Decode("JPEG: no image".into()))?;
+    let data = dec.decode().map_err(|e| RenderError::Decode(format!("JPEG: {e}")))?;
+    let meta = dec.info().ok_or_else(|| RenderError::Decode("JPEG: no image".into()))?;
     check_size(meta.width as u32, meta.height as u32, info)?;
     let (bytes, spp) = match meta.pixel_format {
         PixelFormat::L8 => (1, 1),
@@ -64,16 +48,9 @@ pub fn decode(stream: &[u8], info: &ImageInfo, ybr: bool) -> Result<Samples, Ren
         PixelFormat::CMYK32 => return Err(RenderError::Unsupported("four-component JPEG".into())),
     };
     if spp != info.samples as usize {
-        return Err(RenderError::Decode(format!(
-            "JPEG has {spp} components, the header says {}",
-            info.samples
-        )));
+        return Err(RenderError::Decode(format!("JPEG has {spp} components, the header says {}", info.samples)));
     }
-    Ok(Samples {
-        data,
-        bytes,
-        converted,
-    })
+    Ok(Samples { data, bytes, converted })
 }
 
 /// zune-jpeg (SIMD IDCT, upsampling and colour conversion): about twice as
@@ -82,40 +59,22 @@ pub fn decode(stream: &[u8], info: &ImageInfo, ybr: bool) -> Result<Samples, Ren
 fn zune(stream: &[u8], info: &ImageInfo) -> Result<Samples, RenderError> {
     use zune_core::colorspace::ColorSpace;
     use zune_core::options::DecoderOptions;
-    let out = if info.samples == 1 {
-        ColorSpace::Luma
-    } else {
-        ColorSpace::RGB
-    };
-    let opts = DecoderOptions::default()
-        .jpeg_set_out_colorspace(out)
-        .set_max_width(65535)
-        .set_max_height(65535);
+    let out = if info.samples == 1 { ColorSpace::Luma } else { ColorSpace::RGB };
+    let opts = DecoderOptions::default().jpeg_set_out_colorspace(out).set_max_width(65535).set_max_height(65535);
     let mut dec = zune_jpeg::JpegDecoder::new_with_options(stream, opts);
-    let data = dec
-        .decode()
-        .map_err(|e| RenderError::Decode(format!("JPEG: {e:?}")))?;
-    let meta = dec
-        .info()
-        .ok_or_else(|| RenderError::Decode("JPEG: no image".into()))?;
+    let data = dec.decode().map_err(|e| RenderError::Decode(format!("JPEG: {e:?}")))?;
+    let meta = dec.info().ok_or_else(|| RenderError::Decode("JPEG: no image".into()))?;
     check_size(meta.width as u32, meta.height as u32, info)?;
     let converted = info.samples == 3 && dec.get_input_colorspace() == Some(ColorSpace::YCbCr);
     if data.len() != info.pixels() * info.samples as usize || (info.samples == 3 && !converted) {
         return Err(RenderError::Decode("JPEG: unexpected layout".into()));
     }
-    Ok(Samples {
-        data,
-        bytes: 1,
-        converted,
-    })
+    Ok(Samples { data, bytes: 1, converted })
 }
 
 fn check_size(w: u32, h: u32, info: &ImageInfo) -> Result<(), RenderError> {
     if w != info.cols || h != info.rows {
-        return Err(RenderError::Decode(format!(
-            "JPEG is {w}×{h}, the header says {}×{}",
-            info.cols, info.rows
-        )));
+        return Err(RenderError::Decode(format!("JPEG is {w}×{h}, the header says {}×{}", info.cols, info.rows)));
     }
     Ok(())
 }
@@ -160,9 +119,7 @@ fn start_of_frame(s: &[u8]) -> Option<Sof> {
         markers |= marker == 0xE0 && seg.starts_with(b"JFIF");
         if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
             let components = *seg.get(5)?;
-            let ids: Vec<u8> = (0..components as usize)
-                .filter_map(|c| seg.get(6 + 3 * c).copied())
-                .collect();
+            let ids: Vec<u8> = (0..components as usize).filter_map(|c| seg.get(6 + 3 * c).copied()).collect();
             return Some(Sof {
                 precision: seg[0],
                 lossless: matches!(marker, 0xC3 | 0xC7 | 0xCB | 0xCF),
@@ -183,9 +140,7 @@ fn start_of_frame(s: &[u8]) -> Option<Sof> {
 /// 8-bit DCT stream of the image's size whose components it reads correctly
 /// (grey, or Y'CbCr when the Photometric Interpretation says Y'CbCr).
 pub fn web_ready(stream: &[u8], info: &ImageInfo, ybr: bool) -> bool {
-    let Some(sof) = start_of_frame(stream) else {
-        return false;
-    };
+    let Some(sof) = start_of_frame(stream) else { return false };
     sof.web
         && sof.precision == 8
         && (sof.width as u32, sof.height as u32) == (info.cols, info.rows)
@@ -230,57 +185,31 @@ mod turbo {
     pub fn decode(stream: &[u8], info: &ImageInfo) -> Result<Samples, RenderError> {
         let h = Handle(unsafe { tj::tj3Init(tj::TJINIT_TJINIT_DECOMPRESS as i32) });
         if h.0.is_null() {
-            return Err(RenderError::Decode(
-                "JPEG: libjpeg-turbo did not start".into(),
-            ));
+            return Err(RenderError::Decode("JPEG: libjpeg-turbo did not start".into()));
         }
         h.check(unsafe { tj::tj3DecompressHeader(h.0, stream.as_ptr(), stream.len() as _) })?;
         let get = |p: tj::TJPARAM| unsafe { tj::tj3Get(h.0, p as i32) };
-        let (w, ht, precision) = (
-            get(tj::TJPARAM_TJPARAM_JPEGWIDTH),
-            get(tj::TJPARAM_TJPARAM_JPEGHEIGHT),
-            get(tj::TJPARAM_TJPARAM_PRECISION),
-        );
+        let (w, ht, precision) = (get(tj::TJPARAM_TJPARAM_JPEGWIDTH), get(tj::TJPARAM_TJPARAM_JPEGHEIGHT), get(tj::TJPARAM_TJPARAM_PRECISION));
         check_size(w as u32, ht as u32, info)?;
         let spp = info.samples as usize;
-        let format = if spp == 1 {
-            tj::TJPF_TJPF_GRAY
-        } else {
-            tj::TJPF_TJPF_RGB
-        };
+        let format = if spp == 1 { tj::TJPF_TJPF_GRAY } else { tj::TJPF_TJPF_RGB };
         let n = w as usize * ht as usize * spp;
         let (src, len) = (stream.as_ptr(), stream.len() as _);
         match precision {
             ..=8 => {
                 let mut out = vec![0u8; n];
                 h.check(unsafe { tj::tj3Decompress8(h.0, src, len, out.as_mut_ptr(), 0, format) })?;
-                Ok(Samples {
-                    data: out,
-                    bytes: 1,
-                    converted: spp == 3,
-                })
+                Ok(Samples { data: out, bytes: 1, converted: spp == 3 })
             }
             9..=12 => {
                 let mut out = vec![0i16; n];
-                h.check(unsafe {
-                    tj::tj3Decompress12(h.0, src, len, out.as_mut_ptr(), 0, format)
-                })?;
-                Ok(Samples {
-                    data: out.iter().flat_map(|v| (*v as u16).to_le_bytes()).collect(),
-                    bytes: 2,
-                    converted: spp == 3,
-                })
+                h.check(unsafe { tj::tj3Decompress12(h.0, src, len, out.as_mut_ptr(), 0, format) })?;
+                Ok(Samples { data: out.iter().flat_map(|v| (*v as u16).to_le_bytes()).collect(), bytes: 2, converted: spp == 3 })
             }
             _ => {
                 let mut out = vec![0u16; n];
-                h.check(unsafe {
-                    tj::tj3Decompress16(h.0, src, len, out.as_mut_ptr(), 0, format)
-                })?;
-                Ok(Samples {
-                    data: out.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                    bytes: 2,
-                    converted: spp == 3,
-                })
+                h.check(unsafe { tj::tj3Decompress16(h.0, src, len, out.as_mut_ptr(), 0, format) })?;
+                Ok(Samples { data: out.iter().flat_map(|v| v.to_le_bytes()).collect(), bytes: 2, converted: spp == 3 })
             }
         }
     }

@@ -14,13 +14,7 @@ pub struct Lut {
 impl Lut {
     /// `signed_input`: the first mapped value is then signed even when the
     /// descriptor is stored as US (PS3.3 C.11.1.1.2 lets either VR through).
-    pub fn read(
-        obj: &InMemDicomObject,
-        descriptor: Tag,
-        data: Tag,
-        segmented: Option<Tag>,
-        signed_input: bool,
-    ) -> Option<Lut> {
+    pub fn read(obj: &InMemDicomObject, descriptor: Tag, data: Tag, segmented: Option<Tag>, signed_input: bool) -> Option<Lut> {
         let desc = obj.get(descriptor)?.to_multi_int::<i64>().ok()?;
         if desc.len() < 3 {
             return None;
@@ -52,11 +46,7 @@ impl Lut {
         if values.is_empty() {
             return None;
         }
-        Some(Lut {
-            first,
-            bits,
-            data: values,
-        })
+        Some(Lut { first, bits, data: values })
     }
 
     pub fn get(&self, x: i64) -> u16 {
@@ -69,19 +59,12 @@ impl Lut {
     pub fn max_output(&self) -> u32 {
         let declared = (1u32 << self.bits) - 1;
         let actual = self.data.iter().copied().max().unwrap_or(0) as u32;
-        if actual > declared {
-            if actual > 255 { 65535 } else { 255 }
-        } else {
-            declared
-        }
+        if actual > declared { if actual > 255 { 65535 } else { 255 } } else { declared }
     }
 }
 
 fn words(bytes: &[u8]) -> Vec<u16> {
-    bytes
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect()
+    bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect()
 }
 
 /// PS3.3 C.7.9.2: discrete (0), linear (1) and indirect (2) segments.
@@ -131,15 +114,9 @@ mod tests {
     fn segments_expand() {
         // discrete 0,10; linear to 40 over 3; indirect: the first segment again.
         let words = [0, 2, 0, 10, 1, 3, 40, 2, 1, 0, 0];
-        assert_eq!(
-            expand_segments(&words, 100).unwrap(),
-            vec![0, 10, 20, 30, 40, 0, 10]
-        );
+        assert_eq!(expand_segments(&words, 100).unwrap(), vec![0, 10, 20, 30, 40, 0, 10]);
         assert_eq!(expand_segments(&words, 3).unwrap(), vec![0, 10, 20]);
         assert!(expand_segments(&[7, 1, 1], 10).is_none(), "unknown opcode");
-        assert!(
-            expand_segments(&[1, 3, 40], 10).is_none(),
-            "linear with nothing before it"
-        );
+        assert!(expand_segments(&[1, 3, 40], 10).is_none(), "linear with nothing before it");
     }
 }

@@ -23,23 +23,12 @@ pub enum DocumentKind {
 }
 
 pub fn kind(obj: &InMemDicomObject) -> ImageKind {
-    if [
-        tags::PIXEL_DATA,
-        tags::FLOAT_PIXEL_DATA,
-        tags::DOUBLE_FLOAT_PIXEL_DATA,
-    ]
-    .iter()
-    .any(|t| obj.get(*t).is_some())
-    {
-        let frames = info::int::<u32>(obj, tags::NUMBER_OF_FRAMES)
-            .filter(|n| *n > 0)
-            .unwrap_or(1);
+    if [tags::PIXEL_DATA, tags::FLOAT_PIXEL_DATA, tags::DOUBLE_FLOAT_PIXEL_DATA].iter().any(|t| obj.get(*t).is_some()) {
+        let frames = info::int::<u32>(obj, tags::NUMBER_OF_FRAMES).filter(|n| *n > 0).unwrap_or(1);
         return ImageKind::Image { frames };
     }
     if obj.get(tags::ENCAPSULATED_DOCUMENT).is_some() {
-        let mime = info::string(obj, tags::MIME_TYPE_OF_ENCAPSULATED_DOCUMENT)
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let mime = info::string(obj, tags::MIME_TYPE_OF_ENCAPSULATED_DOCUMENT).unwrap_or_default().to_ascii_lowercase();
         return ImageKind::Document(match mime.as_str() {
             "application/pdf" => DocumentKind::Pdf,
             "text/xml" | "application/xml" => DocumentKind::Cda,
@@ -48,8 +37,7 @@ pub fn kind(obj: &InMemDicomObject) -> ImageKind {
         });
     }
     let class = info::string(obj, tags::SOP_CLASS_UID).unwrap_or_default();
-    if class.starts_with("1.2.840.10008.5.1.4.1.1.88.") || obj.get(tags::CONTENT_SEQUENCE).is_some()
-    {
+    if class.starts_with("1.2.840.10008.5.1.4.1.1.88.") || obj.get(tags::CONTENT_SEQUENCE).is_some() {
         return ImageKind::Document(DocumentKind::StructuredReport);
     }
     ImageKind::NoPixels
@@ -78,12 +66,6 @@ pub fn cine_info(obj: &InMemDicomObject) -> Option<Cine> {
             sane(rest.iter().sum::<f64>() / rest.len().max(1) as f64)
         })
         .or_else(|| info::float(obj, tags::CINE_RATE).and_then(|r| sane(1000.0 / r)))
-        .or_else(|| {
-            info::float(obj, tags::RECOMMENDED_DISPLAY_FRAME_RATE).and_then(|r| sane(1000.0 / r))
-        })?;
-    Some(Cine {
-        frames,
-        frame_time_ms: frame_time,
-        fps: 1000.0 / frame_time,
-    })
+        .or_else(|| info::float(obj, tags::RECOMMENDED_DISPLAY_FRAME_RATE).and_then(|r| sane(1000.0 / r)))?;
+    Some(Cine { frames, frame_time_ms: frame_time, fps: 1000.0 / frame_time })
 }

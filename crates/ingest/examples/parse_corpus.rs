@@ -11,14 +11,7 @@ fn main() {
         match studylink_ingest::parse_file(e.path(), studylink_ingest::DEFAULT_CONTACT_TAGS) {
             Ok(p) => {
                 ok += 1;
-                println!(
-                    "OK   {:?} {} frames={} contacts={} {:?}",
-                    e.path(),
-                    p.meta.instance.transfer_syntax,
-                    p.meta.instance.frames,
-                    p.meta.contacts.len(),
-                    t.elapsed()
-                );
+                println!("OK   {:?} {} frames={} contacts={} {:?}", e.path(), p.meta.instance.transfer_syntax, p.meta.instance.frames, p.meta.contacts.len(), t.elapsed());
             }
             Err(err) => println!("ERR  {:?} {}", e.path(), err),
         }

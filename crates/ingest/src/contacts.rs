@@ -18,10 +18,7 @@ pub const DEFAULT_CONTACT_TAGS: &[Tag] = &[
     tags::PATIENT_COMMENTS,
 ];
 
-const PHONE_TAGS: &[Tag] = &[
-    tags::PATIENT_TELEPHONE_NUMBERS,
-    tags::PATIENT_TELECOM_INFORMATION,
-];
+const PHONE_TAGS: &[Tag] = &[tags::PATIENT_TELEPHONE_NUMBERS, tags::PATIENT_TELECOM_INFORMATION];
 
 /// Extracts contacts from `(tag, text)` pairs, deduplicated, in order of appearance.
 pub fn extract_contacts(values: &[(Tag, String)]) -> Vec<Contact> {
@@ -36,11 +33,7 @@ pub fn extract_contacts(values: &[(Tag, String)]) -> Vec<Contact> {
                 }
         });
         if !dup {
-            out.push(Contact {
-                kind,
-                value,
-                source_tag,
-            });
+            out.push(Contact { kind, value, source_tag });
         }
     };
     for (tag, text) in values {
@@ -88,10 +81,7 @@ pub fn find_emails(text: &str) -> Vec<String> {
         let domain = domain.trim_end_matches(['.', '-']).to_string();
         let ok_domain = domain.contains('.')
             && domain.split('.').all(|p| !p.is_empty())
-            && domain
-                .rsplit('.')
-                .next()
-                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+            && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
         let local = local.trim_start_matches('.').to_string();
         if !local.is_empty() && ok_domain {
             found.push(format!("{local}@{}", domain.to_ascii_lowercase()));
@@ -118,12 +108,7 @@ pub fn find_phones(text: &str) -> Vec<String> {
             runs.push(cur);
             runs
         })
-        .map(|r| {
-            r.trim()
-                .trim_matches(['-', '.', ')', '('])
-                .trim()
-                .to_string()
-        })
+        .map(|r| r.trim().trim_matches(['-', '.', ')', '(']).trim().to_string())
         .filter(|r| {
             let n = digits(r).len();
             (6..=15).contains(&n) && !r.starts_with('-')
@@ -141,17 +126,8 @@ mod tests {
 
     #[test]
     fn phones_from_telephone_numbers_multivalue() {
-        let got = extract_contacts(&[(
-            tags::PATIENT_TELEPHONE_NUMBERS,
-            "612 345 678\\+34 (91) 555-1234".into(),
-        )]);
-        assert_eq!(
-            kinds(&got),
-            vec![
-                (ContactKind::Phone, "612 345 678"),
-                (ContactKind::Phone, "+34 (91) 555-1234")
-            ]
-        );
+        let got = extract_contacts(&[(tags::PATIENT_TELEPHONE_NUMBERS, "612 345 678\\+34 (91) 555-1234".into())]);
+        assert_eq!(kinds(&got), vec![(ContactKind::Phone, "612 345 678"), (ContactKind::Phone, "+34 (91) 555-1234")]);
         assert_eq!(got[0].source_tag, "00102154");
     }
 
@@ -163,19 +139,13 @@ mod tests {
         )]);
         assert_eq!(
             kinds(&got),
-            vec![
-                (ContactKind::Email, "Ana.Garcia@example.org"),
-                (ContactKind::Phone, "+34 612 345 678")
-            ]
+            vec![(ContactKind::Email, "Ana.Garcia@example.org"), (ContactKind::Phone, "+34 612 345 678")]
         );
     }
 
     #[test]
     fn comments_give_emails_but_not_phones() {
-        let got = extract_contacts(&[(
-            tags::PATIENT_COMMENTS,
-            "call 612345678, mail ana@clinic.es.".into(),
-        )]);
+        let got = extract_contacts(&[(tags::PATIENT_COMMENTS, "call 612345678, mail ana@clinic.es.".into())]);
         assert_eq!(kinds(&got), vec![(ContactKind::Email, "ana@clinic.es")]);
     }
 
@@ -183,19 +153,10 @@ mod tests {
     fn duplicates_are_merged_across_tags() {
         let got = extract_contacts(&[
             (tags::PATIENT_TELEPHONE_NUMBERS, "612-345-678".into()),
-            (
-                tags::PATIENT_TELECOM_INFORMATION,
-                "612 345 678 ana@x.org".into(),
-            ),
+            (tags::PATIENT_TELECOM_INFORMATION, "612 345 678 ana@x.org".into()),
             (tags::PATIENT_COMMENTS, "ANA@X.ORG".into()),
         ]);
-        assert_eq!(
-            kinds(&got),
-            vec![
-                (ContactKind::Phone, "612-345-678"),
-                (ContactKind::Email, "ana@x.org")
-            ]
-        );
+        assert_eq!(kinds(&got), vec![(ContactKind::Phone, "612-345-678"), (ContactKind::Email, "ana@x.org")]);
     }
 
     #[test]

@@ -14,8 +14,8 @@ mod parse;
 mod pipeline;
 mod spool;
 
-pub use contacts::{DEFAULT_CONTACT_TAGS, extract_contacts};
+pub use contacts::{extract_contacts, DEFAULT_CONTACT_TAGS};
 pub use error::IngestError;
-pub use parse::{ParsedFile, parse_file};
+pub use parse::{parse_file, ParsedFile};
 pub use pipeline::{IngestConfig, Ingested, Ingestor, Origin};
 pub use spool::TempObject;

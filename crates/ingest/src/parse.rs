@@ -8,9 +8,9 @@
 
 use std::cell::Cell;
 use std::fs::File;
+use std::rc::Rc;
 use std::io::{BufReader, Read, Seek};
 use std::path::Path;
-use std::rc::Rc;
 
 use dicom_core::header::Length;
 use dicom_core::{Tag, VR};
@@ -20,8 +20,8 @@ use dicom_parser::dataset::{DataSetReader, DataToken};
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 use studylink_model::{InstanceInfo, InstanceMeta, PatientInfo, SeriesInfo, StudyInfo};
 
-use crate::IngestError;
 use crate::contacts::extract_contacts;
+use crate::IngestError;
 
 /// Sequences nested deeper than this are refused. Real objects (SR trees
 /// included) stay far below; the corpus has a file that crashes DCMTK with more.
@@ -92,8 +92,7 @@ impl Values {
             .filter(|v| !v.is_empty())
     }
     fn int(&self, tag: Tag) -> Option<i64> {
-        self.get(tag)
-            .and_then(|v| v.split('\\').next()?.trim().parse().ok())
+        self.get(tag).and_then(|v| v.split('\\').next()?.trim().parse().ok())
     }
 }
 
@@ -111,9 +110,7 @@ pub fn parse_file(path: &Path, contact_tags: &[Tag]) -> Result<ParsedFile, Inges
     let file_meta = read_meta(&mut reader)?;
     let ts_uid = file_meta.transfer_syntax.clone();
     if ts_uid.is_empty() {
-        return Err(IngestError::Malformed(
-            "file meta information has no Transfer Syntax UID (0002,0010)".into(),
-        ));
+        return Err(IngestError::Malformed("file meta information has no Transfer Syntax UID (0002,0010)".into()));
     }
     let ts = TransferSyntaxRegistry
         .get(&ts_uid)
@@ -124,17 +121,11 @@ pub fn parse_file(path: &Path, contact_tags: &[Tag]) -> Result<ParsedFile, Inges
     let mut contact_values: Vec<(Tag, String)> = Vec::new();
     // Deflated Explicit VR Little Endian and JPIP Referenced Deflate compress the
     // whole data set.
-    let deflated = matches!(
-        ts.uid(),
-        "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.4.95"
-    );
+    let deflated = matches!(ts.uid(), "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.4.95");
 
     let has_pixels;
     let position = Rc::new(Cell::new(dataset_offset));
-    let counting = Counting {
-        inner: reader,
-        pos: position.clone(),
-    };
+    let counting = Counting { inner: reader, pos: position.clone() };
     if deflated {
         // Positions inside a deflated stream say nothing about the file, so
         // the length check is relaxed to a sane bound on inflated size.
@@ -144,34 +135,13 @@ pub fn parse_file(path: &Path, contact_tags: &[Tag]) -> Result<ParsedFile, Inges
         let explicit_le = TransferSyntaxRegistry
             .get("1.2.840.10008.1.2.1")
             .expect("Explicit VR Little Endian is always registered");
-        let tokens = DataSetReader::new_with_ts(
-            Counting {
-                inner: inflated,
-                pos: inner_pos.clone(),
-            },
-            explicit_le,
-        )
-        .map_err(|e| IngestError::Malformed(format!("cannot decode data set: {}", short(&e))))?;
-        has_pixels = walk(
-            tokens,
-            &inner_pos,
-            MAX_INFLATED,
-            &mut values,
-            &mut contact_values,
-            contact_tags,
-        )?;
+        let tokens = DataSetReader::new_with_ts(Counting { inner: inflated, pos: inner_pos.clone() }, explicit_le)
+            .map_err(|e| IngestError::Malformed(format!("cannot decode data set: {}", short(&e))))?;
+        has_pixels = walk(tokens, &inner_pos, MAX_INFLATED, &mut values, &mut contact_values, contact_tags)?;
     } else {
-        let tokens = DataSetReader::new_with_ts(counting, ts).map_err(|e| {
-            IngestError::Malformed(format!("cannot decode data set: {}", short(&e)))
-        })?;
-        has_pixels = walk(
-            tokens,
-            &position,
-            file_len,
-            &mut values,
-            &mut contact_values,
-            contact_tags,
-        )?;
+        let tokens = DataSetReader::new_with_ts(counting, ts)
+            .map_err(|e| IngestError::Malformed(format!("cannot decode data set: {}", short(&e))))?;
+        has_pixels = walk(tokens, &position, file_len, &mut values, &mut contact_values, contact_tags)?;
     }
 
     let mut meta = build_meta(&values, &contact_values, &ts_uid, &file_meta)?;
@@ -180,10 +150,7 @@ pub fn parse_file(path: &Path, contact_tags: &[Tag]) -> Result<ParsedFile, Inges
         // attributes): nothing to show, so no frames.
         meta.instance.frames = 0;
     }
-    Ok(ParsedFile {
-        meta,
-        dataset_offset,
-    })
+    Ok(ParsedFile { meta, dataset_offset })
 }
 
 /// Walks the token stream, keeping wanted top-level values; stops at the
@@ -207,26 +174,20 @@ where
         let token = match tokens.next() {
             None if depth > 0 => {
                 return Err(IngestError::Malformed(
-                    "the file ends inside a sequence or the encapsulated pixel data (truncated?)"
-                        .into(),
+                    "the file ends inside a sequence or the encapsulated pixel data (truncated?)".into(),
                 ));
             }
             None => return Ok(has_pixels),
             Some(Ok(t)) => t,
             Some(Err(e)) => {
-                return Err(IngestError::Malformed(format!(
-                    "cannot parse data set: {}",
-                    short(&e)
-                )));
+                return Err(IngestError::Malformed(format!("cannot parse data set: {}", short(&e))));
             }
         };
         match token {
             DataToken::SequenceStart { .. } | DataToken::ItemStart { .. } => {
                 depth += 1;
                 if depth > MAX_DEPTH * 2 {
-                    return Err(IngestError::Malformed(format!(
-                        "sequences nested deeper than {MAX_DEPTH} levels"
-                    )));
+                    return Err(IngestError::Malformed(format!("sequences nested deeper than {MAX_DEPTH} levels")));
                 }
             }
             DataToken::PixelSequenceStart => {
@@ -253,14 +214,10 @@ where
                 if depth == 0 && h.tag == tags::PIXEL_DATA {
                     return check_native_pixel_length(values, h.len.0, h.vr).map(|()| true);
                 }
-                if depth == 0
-                    && (h.tag == tags::FLOAT_PIXEL_DATA || h.tag == tags::DOUBLE_FLOAT_PIXEL_DATA)
-                {
+                if depth == 0 && (h.tag == tags::FLOAT_PIXEL_DATA || h.tag == tags::DOUBLE_FLOAT_PIXEL_DATA) {
                     return Ok(true);
                 }
-                pending = (depth == 0
-                    && (WANTED.contains(&h.tag) || contact_tags.contains(&h.tag)))
-                .then_some(h.tag);
+                pending = (depth == 0 && (WANTED.contains(&h.tag) || contact_tags.contains(&h.tag))).then_some(h.tag);
             }
             DataToken::PrimitiveValue(v) => {
                 if let Some(tag) = pending.take() {
@@ -294,8 +251,7 @@ fn keep(
 
 /// DICOM pads with spaces and NULs; devices add stray whitespace too.
 fn clean(s: &str) -> String {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\0')
-        .to_string()
+    s.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string()
 }
 
 fn check_native_pixel_length(values: &Values, len: u32, _vr: VR) -> Result<(), IngestError> {
@@ -312,16 +268,9 @@ fn check_native_pixel_length(values: &Values, len: u32, _vr: VR) -> Result<(), I
         return Ok(());
     }
     // 4:2:2 subsampled YCbCr carries two samples per pixel, not three.
-    let photometric = values
-        .get(tags::PHOTOMETRIC_INTERPRETATION)
-        .unwrap_or_default();
-    let spp = if photometric.ends_with("_422") {
-        2
-    } else {
-        spp
-    };
-    let bits_total =
-        (rows as u128) * (cols as u128) * (frames as u128) * (spp as u128) * (bits as u128);
+    let photometric = values.get(tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_default();
+    let spp = if photometric.ends_with("_422") { 2 } else { spp };
+    let bits_total = (rows as u128) * (cols as u128) * (frames as u128) * (spp as u128) * (bits as u128);
     let expected = bits_total.div_ceil(8);
     if (len as u128) < expected {
         return Err(IngestError::Malformed(format!(
@@ -343,16 +292,8 @@ fn build_meta(
             .or_else(|| (!from_meta.is_empty()).then(|| from_meta.to_string()))
             .ok_or(IngestError::Missing(name))
     };
-    let sop_uid = or_meta(
-        tags::SOP_INSTANCE_UID,
-        &fm.sop_instance_uid,
-        "SOPInstanceUID (0008,0018)",
-    )?;
-    let sop_class_uid = or_meta(
-        tags::SOP_CLASS_UID,
-        &fm.sop_class_uid,
-        "SOPClassUID (0008,0016)",
-    )?;
+    let sop_uid = or_meta(tags::SOP_INSTANCE_UID, &fm.sop_instance_uid, "SOPInstanceUID (0008,0018)")?;
+    let sop_class_uid = or_meta(tags::SOP_CLASS_UID, &fm.sop_class_uid, "SOPClassUID (0008,0016)")?;
     let patient = PatientInfo {
         patient_id: values.get(tags::PATIENT_ID),
         issuer: values.get(tags::ISSUER_OF_PATIENT_ID),
@@ -430,14 +371,10 @@ fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
 
 fn check_magic(head: &[u8]) -> Result<(), IngestError> {
     if head.starts_with(&[0x1f, 0x8b]) {
-        return Err(IngestError::NotDicom(
-            "this is a gzip-compressed file; decompress it and send the .dcm inside".into(),
-        ));
+        return Err(IngestError::NotDicom("this is a gzip-compressed file; decompress it and send the .dcm inside".into()));
     }
     if head.starts_with(b"PK\x03\x04") {
-        return Err(IngestError::NotDicom(
-            "this is a ZIP archive; upload it on the upload page or unpack it first".into(),
-        ));
+        return Err(IngestError::NotDicom("this is a ZIP archive; upload it on the upload page or unpack it first".into()));
     }
     if head.len() < 132 || &head[128..132] != b"DICM" {
         return Err(IngestError::NotDicom(
@@ -453,6 +390,7 @@ fn short(e: &dyn std::fmt::Display) -> String {
     let line = s.lines().next().unwrap_or("");
     line.chars().take(200).collect()
 }
+
 
 /// The parts of the file meta group we use.
 #[derive(Debug, Default)]
@@ -470,8 +408,7 @@ fn read_meta<R: Read + Seek>(r: &mut R) -> Result<MetaInfo, IngestError> {
     const MAX_META: u64 = 64 * 1024;
     let start = r.stream_position()?;
     let mut info = MetaInfo::default();
-    let bad =
-        |what: &str| IngestError::Malformed(format!("unreadable file meta information: {what}"));
+    let bad = |what: &str| IngestError::Malformed(format!("unreadable file meta information: {what}"));
     loop {
         let pos = r.stream_position()?;
         if pos - start > MAX_META {
@@ -491,22 +428,7 @@ fn read_meta<R: Read + Seek>(r: &mut R) -> Result<MetaInfo, IngestError> {
         if !vr.iter().all(u8::is_ascii_uppercase) {
             return Err(bad("not encoded in Explicit VR Little Endian"));
         }
-        let len = if matches!(
-            &vr,
-            b"OB"
-                | b"OW"
-                | b"OF"
-                | b"OD"
-                | b"OL"
-                | b"OV"
-                | b"SQ"
-                | b"UT"
-                | b"UN"
-                | b"UC"
-                | b"UR"
-                | b"SV"
-                | b"UV"
-        ) {
+        let len = if matches!(&vr, b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"SQ" | b"UT" | b"UN" | b"UC" | b"UR" | b"SV" | b"UV") {
             let mut l = [0u8; 4];
             if read_up_to(r, &mut l)? < 4 {
                 return Err(bad("file ends inside the file meta group"));
@@ -522,11 +444,7 @@ fn read_meta<R: Read + Seek>(r: &mut R) -> Result<MetaInfo, IngestError> {
         if read_up_to(r, &mut value)? < value.len() {
             return Err(bad("file ends inside the file meta group"));
         }
-        let text = || {
-            String::from_utf8_lossy(&value)
-                .trim_matches(|c: char| c == '\0' || c.is_whitespace())
-                .to_string()
-        };
+        let text = || String::from_utf8_lossy(&value).trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string();
         match elem {
             0x0002 => info.sop_class_uid = text(),
             0x0003 => info.sop_instance_uid = text(),

@@ -1,5 +1,5 @@
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -8,9 +8,9 @@ use studylink_model::{AccountId, Actor, IngestSource, InstanceId, InstanceMeta};
 use studylink_store::{BlobStore, BlockingIndex, InsertOutcome, NewInstance, Store};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::IngestError;
 use crate::parse::parse_file;
 use crate::spool::{Reservations, TempObject};
+use crate::IngestError;
 
 #[derive(Debug, Clone)]
 pub struct IngestConfig {
@@ -72,26 +72,14 @@ const FAN_OUT: usize = 256;
 impl Ingestor {
     /// Creates the spool dir and empties it: anything left there is from a run
     /// that crashed before acknowledging it, so the sender still has it.
-    pub fn new(
-        store: Arc<dyn Store>,
-        blobs: BlobStore,
-        cfg: IngestConfig,
-    ) -> std::io::Result<Self> {
+    pub fn new(store: Arc<dyn Store>, blobs: BlobStore, cfg: IngestConfig) -> std::io::Result<Self> {
         std::fs::create_dir_all(&cfg.tmp_dir)?;
         empty_spool(&cfg.tmp_dir, true)?;
         for name in fan_out_names() {
             std::fs::create_dir_all(cfg.tmp_dir.join(name))?;
         }
-        let inner = Inner {
-            store,
-            blobs,
-            cfg,
-            prepared: Mutex::new(HashSet::new()),
-            reservations: Reservations::default(),
-        };
-        Ok(Ingestor {
-            inner: Arc::new(inner),
-        })
+        let inner = Inner { store, blobs, cfg, prepared: Mutex::new(HashSet::new()), reservations: Reservations::default() };
+        Ok(Ingestor { inner: Arc::new(inner) })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -106,11 +94,7 @@ impl Ingestor {
 
     /// A spool file for an object whose account is not known yet.
     pub fn new_temp(&self) -> std::io::Result<TempObject> {
-        let dir = self
-            .inner
-            .cfg
-            .tmp_dir
-            .join(format!("{:02x}", rand::random::<u8>()));
+        let dir = self.inner.cfg.tmp_dir.join(format!("{:02x}", rand::random::<u8>()));
         TempObject::spool(&dir, self.inner.cfg.max_instance_bytes)
     }
 
@@ -118,11 +102,7 @@ impl Ingestor {
     /// fast local path applies (see `spool.rs`), else a spool file.
     pub fn new_temp_for(&self, account: AccountId) -> std::io::Result<TempObject> {
         if self.inner.store.blocking_index().is_some()
-            && let Some(tmp) = self.inner.reservations.take(
-                &self.inner.blobs,
-                account,
-                self.inner.cfg.max_instance_bytes,
-            )?
+            && let Some(tmp) = self.inner.reservations.take(&self.inner.blobs, account, self.inner.cfg.max_instance_bytes)?
         {
             return Ok(tmp);
         }
@@ -149,12 +129,7 @@ impl Ingestor {
     }
 
     /// Copies a file into the spool (the original is never moved or changed) and ingests it.
-    pub async fn ingest_path(
-        &self,
-        account: AccountId,
-        path: &Path,
-        origin: &Origin,
-    ) -> Result<Ingested, IngestError> {
+    pub async fn ingest_path(&self, account: AccountId, path: &Path, origin: &Origin) -> Result<Ingested, IngestError> {
         let mut tmp = self.new_temp()?;
         let path = path.to_path_buf();
         let tmp = tokio::task::spawn_blocking(move || {
@@ -171,34 +146,22 @@ impl Ingestor {
         self.ingest_file(account, tmp, origin).await
     }
 
-    pub async fn ingest_bytes(
-        &self,
-        account: AccountId,
-        data: &[u8],
-        origin: &Origin,
-    ) -> Result<Ingested, IngestError> {
+    pub async fn ingest_bytes(&self, account: AccountId, data: &[u8], origin: &Origin) -> Result<Ingested, IngestError> {
         let mut tmp = self.new_temp()?;
         tmp.write_all(data)?;
         self.ingest_file(account, tmp, origin).await
     }
 
     /// Ingests a complete Part 10 file. On `Ok`, the object is durable and indexed.
-    pub async fn ingest_file(
-        &self,
-        account: AccountId,
-        tmp: TempObject,
-        origin: &Origin,
-    ) -> Result<Ingested, IngestError> {
+    pub async fn ingest_file(&self, account: AccountId, tmp: TempObject, origin: &Origin) -> Result<Ingested, IngestError> {
         let started = Instant::now();
         let source = origin.source.as_str();
         let result = self.ingest_inner(account, tmp, origin).await;
         match &result {
             Ok(done) => {
                 metrics::counter!("studylink_ingest_instances_total", "source" => source, "outcome" => if done.duplicate { "duplicate" } else { "stored" }).increment(1);
-                metrics::counter!("studylink_ingest_bytes_total", "source" => source)
-                    .increment(done.size_bytes);
-                metrics::histogram!("studylink_ingest_seconds", "source" => source)
-                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!("studylink_ingest_bytes_total", "source" => source).increment(done.size_bytes);
+                metrics::histogram!("studylink_ingest_seconds", "source" => source).record(started.elapsed().as_secs_f64());
                 tracing::debug!(instance = %done.instance_id, sop_uid = %done.sop_uid, duplicate = done.duplicate, "instance ingested");
             }
             Err(e) => {
@@ -209,23 +172,16 @@ impl Ingestor {
         result
     }
 
-    async fn ingest_inner(
-        &self,
-        account: AccountId,
-        tmp: TempObject,
-        origin: &Origin,
-    ) -> Result<Ingested, IngestError> {
+    async fn ingest_inner(&self, account: AccountId, tmp: TempObject, origin: &Origin) -> Result<Ingested, IngestError> {
         if self.inner.blobs.is_local()
             && let Some(index) = self.inner.store.blocking_index()
         {
             // The whole pipeline in one blocking task: see `ingest_blocking`.
             let this = self.clone();
             let origin = origin.clone();
-            return tokio::task::spawn_blocking(move || {
-                this.ingest_blocking(index.as_ref(), account, tmp, &origin)
-            })
-            .await
-            .map_err(|e| IngestError::Storage(format!("ingest task failed: {e}")))?;
+            return tokio::task::spawn_blocking(move || this.ingest_blocking(index.as_ref(), account, tmp, &origin))
+                .await
+                .map_err(|e| IngestError::Storage(format!("ingest task failed: {e}")))?;
         }
         let size = tmp.written;
         let contact_tags = self.inner.cfg.contact_tags.clone();
@@ -245,17 +201,12 @@ impl Ingestor {
         let store = &self.inner.store;
         let done = |id, duplicate| ingested(&meta, id, duplicate, size);
         // Fast path for a resend: nothing to write.
-        if let Some(existing) = store
-            .instance_by_sop(account, &meta.instance.sop_uid)
-            .await?
-        {
+        if let Some(existing) = store.instance_by_sop(account, &meta.instance.sop_uid).await? {
             return Ok(done(existing.id, true));
         }
 
         if tmp.reserved_key().is_some() {
-            return Err(IngestError::Storage(
-                "a reserved blob file reached the async path".into(),
-            ));
+            return Err(IngestError::Storage("a reserved blob file reached the async path".into()));
         }
         let key = blob_key(account);
         // `put_file` consumes the file (rename or upload); an error already removed it.
@@ -361,15 +312,9 @@ impl Ingestor {
 
     /// Creates an account's 256 blob directories once per process.
     fn prepare_account(&self, account: AccountId) -> Result<(), IngestError> {
-        let mut prepared = self
-            .inner
-            .prepared
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut prepared = self.inner.prepared.lock().unwrap_or_else(|p| p.into_inner());
         if !prepared.contains(&account) {
-            self.inner
-                .blobs
-                .prepare_dirs_blocking(&format!("originals/{account}"), fan_out_names())?;
+            self.inner.blobs.prepare_dirs_blocking(&format!("originals/{account}"), fan_out_names())?;
             prepared.insert(account);
         }
         Ok(())
@@ -396,10 +341,7 @@ fn check_expected_uid(origin: &Origin, meta: &InstanceMeta) {
         // Devices and dcmsend take the request's UID from the file meta
         // header, which some real files get wrong. The data set is the
         // truth; refusing would lose a valid image.
-        tracing::warn!(
-            source = origin.source.as_str(),
-            "Affected SOP Instance UID differs from the data set's; indexing the data set's"
-        );
+        tracing::warn!(source = origin.source.as_str(), "Affected SOP Instance UID differs from the data set's; indexing the data set's");
     }
 }
 

@@ -47,11 +47,7 @@ pub struct TempObject {
 impl TempObject {
     pub(crate) fn spool(dir: &Path, limit: u64) -> std::io::Result<Self> {
         let path = dir.join(format!("in-{}.part", uuid::Uuid::new_v4().simple()));
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
+        let file = File::options().read(true).write(true).create_new(true).open(&path)?;
         Ok(Self::new(file, path, None, limit))
     }
 
@@ -61,15 +57,7 @@ impl TempObject {
     }
 
     fn new(file: File, path: PathBuf, reserved: Option<String>, limit: u64) -> Self {
-        TempObject {
-            file,
-            path,
-            reserved,
-            kept: false,
-            written: 0,
-            limit,
-            flushing_from: 0,
-        }
+        TempObject { file, path, reserved, kept: false, written: 0, limit, flushing_from: 0 }
     }
 
     pub fn path(&self) -> &Path {
@@ -120,14 +108,7 @@ impl TempObject {
         let (from, len) = (self.flushing_from, self.written - self.flushing_from);
         // SAFETY: a plain syscall on a file descriptor we own; no memory is shared.
         // Only a hint: the fsync later is what makes the bytes durable.
-        let _ = unsafe {
-            libc::sync_file_range(
-                self.file.as_raw_fd(),
-                from as i64,
-                len as i64,
-                libc::SYNC_FILE_RANGE_WRITE,
-            )
-        };
+        let _ = unsafe { libc::sync_file_range(self.file.as_raw_fd(), from as i64, len as i64, libc::SYNC_FILE_RANGE_WRITE) };
         self.flushing_from = self.written;
     }
 
@@ -155,12 +136,7 @@ pub(crate) struct Reservations {
 impl Reservations {
     /// A reserved blob file for `account`, creating a batch when none is left.
     /// `None` when the blob store is not local.
-    pub(crate) fn take(
-        &self,
-        blobs: &BlobStore,
-        account: AccountId,
-        limit: u64,
-    ) -> std::io::Result<Option<TempObject>> {
+    pub(crate) fn take(&self, blobs: &BlobStore, account: AccountId, limit: u64) -> std::io::Result<Option<TempObject>> {
         if !blobs.is_local() {
             return Ok(None);
         }
@@ -168,13 +144,9 @@ impl Reservations {
         let list = free.entry(account).or_default();
         if list.is_empty() {
             let prefix = format!("originals/{account}/{:02x}", rand::random::<u8>());
-            *list = blobs
-                .reserve_files_blocking(&prefix, RESERVE_BATCH)
-                .map_err(std::io::Error::other)?;
+            *list = blobs.reserve_files_blocking(&prefix, RESERVE_BATCH).map_err(std::io::Error::other)?;
         }
-        let Some((key, path)) = list.pop() else {
-            return Ok(None);
-        };
+        let Some((key, path)) = list.pop() else { return Ok(None) };
         drop(free);
         TempObject::reserved(key, path, limit).map(Some)
     }

@@ -3,59 +3,35 @@
 
 use std::path::PathBuf;
 
-use studylink_ingest::{DEFAULT_CONTACT_TAGS, IngestConfig, IngestError, Ingestor, Origin};
+use studylink_ingest::{IngestConfig, IngestError, Ingestor, Origin, DEFAULT_CONTACT_TAGS};
 use studylink_model::{Actor, IngestSource};
 use studylink_store::{BlobConfig, BlobStore, InstanceQuery};
 
 fn corpus() -> PathBuf {
     std::env::var("STUDYLINK_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        })
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
 }
 
 async fn setup(max: u64) -> (tempfile::TempDir, Ingestor) {
     let dir = tempfile::tempdir().unwrap();
-    let store = studylink_store::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("db.sqlite").display()
-    ))
-    .await
-    .unwrap();
-    let blobs = BlobStore::open(&BlobConfig::Local {
-        root: dir.path().join("blobs"),
-    })
-    .await
-    .unwrap();
+    let store = studylink_store::connect(&format!("sqlite://{}", dir.path().join("db.sqlite").display())).await.unwrap();
+    let blobs = BlobStore::open(&BlobConfig::Local { root: dir.path().join("blobs") }).await.unwrap();
     let ingest = Ingestor::new(
         store,
         blobs,
-        IngestConfig {
-            tmp_dir: dir.path().join("tmp"),
-            max_instance_bytes: max,
-            contact_tags: DEFAULT_CONTACT_TAGS.to_vec(),
-        },
+        IngestConfig { tmp_dir: dir.path().join("tmp"), max_instance_bytes: max, contact_tags: DEFAULT_CONTACT_TAGS.to_vec() },
     )
     .unwrap();
     (dir, ingest)
 }
 
 fn origin() -> Origin {
-    Origin {
-        source: IngestSource::Import,
-        received_from: "test".into(),
-        actor: Actor::System,
-        expected_sop_uid: None,
-    }
+    Origin { source: IngestSource::Import, received_from: "test".into(), actor: Actor::System, expected_sop_uid: None }
 }
 
 fn files_under(p: &std::path::Path) -> usize {
-    walkdir::WalkDir::new(p)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .count()
+    walkdir::WalkDir::new(p).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).count()
 }
 
 #[tokio::test]
@@ -69,54 +45,24 @@ async fn stored_once_idempotent_and_byte_identical() {
     assert!(again.duplicate);
     assert_eq!(again.instance_id, first.instance_id);
     assert_eq!(ingest.store().count_instances(account).await.unwrap(), 1);
-    assert_eq!(
-        files_under(&dir.path().join("blobs")),
-        1,
-        "a resend must not leave a second blob"
-    );
-    assert_eq!(
-        files_under(&dir.path().join("tmp")),
-        0,
-        "spool files must not linger"
-    );
+    assert_eq!(files_under(&dir.path().join("blobs")), 1, "a resend must not leave a second blob");
+    assert_eq!(files_under(&dir.path().join("tmp")), 0, "spool files must not linger");
 
     let rows = ingest
         .store()
-        .query_instances(
-            account,
-            &InstanceQuery {
-                sop_uid: Some(first.sop_uid.clone()),
-                ..Default::default()
-            },
-        )
+        .query_instances(account, &InstanceQuery { sop_uid: Some(first.sop_uid.clone()), ..Default::default() })
         .await
         .unwrap();
     let stored = ingest.blobs().get(&rows[0].blob_key).await.unwrap();
-    assert_eq!(
-        &stored[..],
-        &std::fs::read(&path).unwrap()[..],
-        "the archive keeps the file byte for byte"
-    );
+    assert_eq!(&stored[..], &std::fs::read(&path).unwrap()[..], "the archive keeps the file byte for byte");
 }
 
 #[tokio::test]
 async fn refused_objects_leave_nothing_behind() {
     let (dir, ingest) = setup(64 << 20).await;
     let account = ingest.store().default_account().await.unwrap().id;
-    for name in [
-        "truncated_pixel_data.dcm",
-        "not_dicom_bad.dcm",
-        "gzipped_mr.dcm.gz",
-        "deeply_nested_sequence.dcm",
-    ] {
-        let err = ingest
-            .ingest_path(
-                account,
-                &corpus().join("invalid_and_edge").join(name),
-                &origin(),
-            )
-            .await
-            .unwrap_err();
+    for name in ["truncated_pixel_data.dcm", "not_dicom_bad.dcm", "gzipped_mr.dcm.gz", "deeply_nested_sequence.dcm"] {
+        let err = ingest.ingest_path(account, &corpus().join("invalid_and_edge").join(name), &origin()).await.unwrap_err();
         assert!(err.is_client_error(), "{name}: {err}");
     }
     assert_eq!(ingest.store().count_instances(account).await.unwrap(), 0);
@@ -129,20 +75,11 @@ async fn oversize_is_refused_before_it_is_stored() {
     let (_dir, ingest) = setup(1 << 20).await;
     let account = ingest.store().default_account().await.unwrap().id;
     let big = corpus().join("ultrasound/us_cine_mono_evrle_27f_burnedin_philips_epiq.dcm");
-    let err = ingest
-        .ingest_path(account, &big, &origin())
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, IngestError::TooLarge { limit } if limit == 1 << 20),
-        "{err}"
-    );
+    let err = ingest.ingest_path(account, &big, &origin()).await.unwrap_err();
+    assert!(matches!(err, IngestError::TooLarge { limit } if limit == 1 << 20), "{err}");
     assert!(err.is_client_error());
     let mut tmp = ingest.new_temp().unwrap();
-    assert!(matches!(
-        tmp.write_all(&vec![0u8; (1 << 20) + 1]),
-        Err(IngestError::TooLarge { .. })
-    ));
+    assert!(matches!(tmp.write_all(&vec![0u8; (1 << 20) + 1]), Err(IngestError::TooLarge { .. })));
 }
 
 #[tokio::test]
@@ -154,38 +91,14 @@ async fn contacts_entered_on_the_device_are_indexed() {
     let mut obj = dicom_object::open_file(&src).unwrap();
     use dicom_core::{DataElement, PrimitiveValue, VR};
     use dicom_dictionary_std::tags;
-    obj.put(DataElement::new(
-        tags::PATIENT_TELEPHONE_NUMBERS,
-        VR::SH,
-        PrimitiveValue::from("612 345 678"),
-    ));
-    obj.put(DataElement::new(
-        tags::PATIENT_COMMENTS,
-        VR::LT,
-        PrimitiveValue::from("email: ana.garcia@example.org"),
-    ));
+    obj.put(DataElement::new(tags::PATIENT_TELEPHONE_NUMBERS, VR::SH, PrimitiveValue::from("612 345 678")));
+    obj.put(DataElement::new(tags::PATIENT_COMMENTS, VR::LT, PrimitiveValue::from("email: ana.garcia@example.org")));
     let mut bytes = Vec::new();
     obj.write_all(&mut bytes).unwrap();
-    let done = ingest
-        .ingest_bytes(account, &bytes, &origin())
-        .await
-        .unwrap();
-    let contacts = ingest
-        .store()
-        .study_contacts(account, &done.study_uid)
-        .await
-        .unwrap();
-    let values: Vec<_> = contacts
-        .iter()
-        .map(|c| (c.kind.as_str(), c.value.as_str(), c.source_tag.as_str()))
-        .collect();
-    assert_eq!(
-        values,
-        vec![
-            ("phone", "612 345 678", "00102154"),
-            ("email", "ana.garcia@example.org", "00104000")
-        ]
-    );
+    let done = ingest.ingest_bytes(account, &bytes, &origin()).await.unwrap();
+    let contacts = ingest.store().study_contacts(account, &done.study_uid).await.unwrap();
+    let values: Vec<_> = contacts.iter().map(|c| (c.kind.as_str(), c.value.as_str(), c.source_tag.as_str())).collect();
+    assert_eq!(values, vec![("phone", "612 345 678", "00102154"), ("email", "ana.garcia@example.org", "00104000")]);
 }
 
 #[tokio::test]
@@ -197,53 +110,28 @@ async fn reserved_blob_files_keep_accepted_objects_only() {
     // The C-STORE door receives straight into a file already in the blob store.
     let mut tmp = ingest.new_temp_for(account).unwrap();
     let first_path = tmp.path().to_path_buf();
-    assert!(
-        first_path.starts_with(dir.path().join("blobs")),
-        "reserved files live in the blob store"
-    );
+    assert!(first_path.starts_with(dir.path().join("blobs")), "reserved files live in the blob store");
     tmp.write_all(&bytes).unwrap();
     let stored = ingest.ingest_file(account, tmp, &origin()).await.unwrap();
     assert!(!stored.duplicate);
     let rows = ingest
         .store()
-        .query_instances(
-            account,
-            &InstanceQuery {
-                sop_uid: Some(stored.sop_uid.clone()),
-                ..Default::default()
-            },
-        )
+        .query_instances(account, &InstanceQuery { sop_uid: Some(stored.sop_uid.clone()), ..Default::default() })
         .await
         .unwrap();
-    assert_eq!(
-        ingest.blobs().local_path(&rows[0].blob_key).unwrap(),
-        first_path,
-        "indexed where it was received"
-    );
+    assert_eq!(ingest.blobs().local_path(&rows[0].blob_key).unwrap(), first_path, "indexed where it was received");
     assert_eq!(std::fs::read(&first_path).unwrap(), bytes);
 
     // Refused, and resent: the reserved file goes away, the stored one stays.
     let mut bad = ingest.new_temp_for(account).unwrap();
     let bad_path = bad.path().to_path_buf();
     bad.write_all(b"not a DICOM file at all").unwrap();
-    assert!(
-        ingest
-            .ingest_file(account, bad, &origin())
-            .await
-            .unwrap_err()
-            .is_client_error()
-    );
+    assert!(ingest.ingest_file(account, bad, &origin()).await.unwrap_err().is_client_error());
     assert!(!bad_path.exists(), "a refused object leaves no file");
     let mut again = ingest.new_temp_for(account).unwrap();
     let again_path = again.path().to_path_buf();
     again.write_all(&bytes).unwrap();
-    assert!(
-        ingest
-            .ingest_file(account, again, &origin())
-            .await
-            .unwrap()
-            .duplicate
-    );
+    assert!(ingest.ingest_file(account, again, &origin()).await.unwrap().duplicate);
     assert!(!again_path.exists(), "a resend leaves no second copy");
 
     // Dropped mid-receive (association aborted): nothing left either.

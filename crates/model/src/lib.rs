@@ -9,12 +9,12 @@ mod settings;
 mod share;
 
 pub use contact::{Contact, ContactKind};
-pub use instance::{InstanceInfo, InstanceMeta, PatientInfo, SeriesInfo, StudyInfo};
-pub use settings::{
-    AccountSettings, DEFAULT_LINK_LIFETIME_DAYS, DEFAULT_TIME_ZONE, DateRetention, DeidOptions,
-    LINK_LIFETIMES_DAYS, Language, Logo,
-};
+pub use instance::{InstanceMeta, InstanceInfo, PatientInfo, SeriesInfo, StudyInfo};
 pub use share::{ItemKind, NewShare, SendKind, Share, ShareId, ShareItem, ShareSend, ShareState};
+pub use settings::{
+    AccountSettings, DEFAULT_LINK_LIFETIME_DAYS, DEFAULT_TIME_ZONE, DateRetention, DeidOptions, LINK_LIFETIMES_DAYS,
+    Language, Logo,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -28,9 +28,7 @@ macro_rules! id_type {
         }
     )*};
 }
-id_type!(
-    AccountId, UserId, PatientId, StudyId, SeriesId, InstanceId, ApiKeyId
-);
+id_type!(AccountId, UserId, PatientId, StudyId, SeriesId, InstanceId, ApiKeyId);
 
 /// Milliseconds since the Unix epoch, UTC. Stored as BIGINT in both databases so
 /// that SQLite and PostgreSQL compare and sort times the same way.
@@ -197,9 +195,7 @@ impl Clock {
 
     /// The system clock plus an offset the caller can change (tests).
     pub fn offset(offset_ms: std::sync::Arc<std::sync::atomic::AtomicI64>) -> Clock {
-        Clock(std::sync::Arc::new(move || {
-            now_millis() + offset_ms.load(std::sync::atomic::Ordering::SeqCst)
-        }))
+        Clock(std::sync::Arc::new(move || now_millis() + offset_ms.load(std::sync::atomic::Ordering::SeqCst)))
     }
 
     pub fn now(&self) -> Millis {

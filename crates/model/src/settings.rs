@@ -57,11 +57,7 @@ pub enum DateRetention {
 }
 
 impl DateRetention {
-    pub const ALL: [DateRetention; 3] = [
-        DateRetention::Remove,
-        DateRetention::Full,
-        DateRetention::Shift,
-    ];
+    pub const ALL: [DateRetention; 3] = [DateRetention::Remove, DateRetention::Full, DateRetention::Shift];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -167,44 +163,19 @@ impl AccountSettings {
             ("default_language", a.default_language != b.default_language),
             ("time_zone", a.time_zone != b.time_zone),
             ("country_code", a.country_code != b.country_code),
-            (
-                "link_lifetime_days",
-                a.link_lifetime_days != b.link_lifetime_days,
-            ),
-            (
-                "landing_show_study_date",
-                a.landing_show_study_date != b.landing_show_study_date,
-            ),
-            (
-                "landing_show_study_description",
-                a.landing_show_study_description != b.landing_show_study_description,
-            ),
-            (
-                "deid.retain_dates",
-                a.deid.retain_dates != b.deid.retain_dates,
-            ),
+            ("link_lifetime_days", a.link_lifetime_days != b.link_lifetime_days),
+            ("landing_show_study_date", a.landing_show_study_date != b.landing_show_study_date),
+            ("landing_show_study_description", a.landing_show_study_description != b.landing_show_study_description),
+            ("deid.retain_dates", a.deid.retain_dates != b.deid.retain_dates),
             (
                 "deid.retain_patient_characteristics",
                 a.deid.retain_patient_characteristics != b.deid.retain_patient_characteristics,
             ),
-            (
-                "deid.retain_device_identity",
-                a.deid.retain_device_identity != b.deid.retain_device_identity,
-            ),
-            (
-                "deid.clean_descriptors",
-                a.deid.clean_descriptors != b.deid.clean_descriptors,
-            ),
-            (
-                "deid.retain_safe_private",
-                a.deid.retain_safe_private != b.deid.retain_safe_private,
-            ),
+            ("deid.retain_device_identity", a.deid.retain_device_identity != b.deid.retain_device_identity),
+            ("deid.clean_descriptors", a.deid.clean_descriptors != b.deid.clean_descriptors),
+            ("deid.retain_safe_private", a.deid.retain_safe_private != b.deid.retain_safe_private),
         ];
-        pairs
-            .into_iter()
-            .filter(|(_, changed)| *changed)
-            .map(|(name, _)| name)
-            .collect()
+        pairs.into_iter().filter(|(_, changed)| *changed).map(|(name, _)| name).collect()
     }
 }
 
@@ -232,18 +203,12 @@ mod tests {
         b.phone = Some("+34 900 000 000".into());
         b.deid.clean_descriptors = true;
         b.link_code_version = Some(3); // not an editable field
-        assert_eq!(
-            a.changed_fields(&b),
-            vec!["phone", "deid.clean_descriptors"]
-        );
+        assert_eq!(a.changed_fields(&b), vec!["phone", "deid.clean_descriptors"]);
     }
 
     #[test]
     fn logo_version_is_the_uuid_in_its_key() {
-        let l = Logo {
-            blob_key: "settings/1/logo-0a1b.png".into(),
-            content_type: "image/png".into(),
-        };
+        let l = Logo { blob_key: "settings/1/logo-0a1b.png".into(), content_type: "image/png".into() };
         assert_eq!(l.version(), "0a1b");
     }
 

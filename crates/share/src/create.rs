@@ -124,16 +124,8 @@ pub(crate) async fn study_uid_by_id(
     account: AccountId,
     id: StudyId,
 ) -> Result<Option<String>, ShareError> {
-    let q = StudyQuery {
-        id: Some(id),
-        ..Default::default()
-    };
-    Ok(store
-        .query_studies(account, &q)
-        .await?
-        .into_iter()
-        .next()
-        .map(|s| s.study_uid))
+    let q = StudyQuery { id: Some(id), ..Default::default() };
+    Ok(store.query_studies(account, &q).await?.into_iter().next().map(|s| s.study_uid))
 }
 
 /// Every instance of the study in the order staff see them: series by series

@@ -20,51 +20,15 @@ use studylink_model::AccountId;
 use studylink_store::{DateRange, Page, Store, StudySearch, connect};
 
 const FAMILIES: [&str; 40] = [
-    "GARCÍA",
-    "RODRÍGUEZ",
-    "GONZÁLEZ",
-    "FERNÁNDEZ",
-    "LÓPEZ",
-    "MARTÍNEZ",
-    "SÁNCHEZ",
-    "PÉREZ",
-    "GÓMEZ",
-    "MARTÍN",
-    "JIMÉNEZ",
-    "RUIZ",
-    "HERNÁNDEZ",
-    "DÍAZ",
-    "MORENO",
-    "MUÑOZ",
-    "ÁLVAREZ",
-    "ROMERO",
-    "ALONSO",
-    "GUTIÉRREZ",
-    "NAVARRO",
-    "TORRES",
-    "DOMÍNGUEZ",
-    "VÁZQUEZ",
-    "RAMOS",
-    "GIL",
-    "RAMÍREZ",
-    "SERRANO",
-    "BLANCO",
-    "MOLINA",
-    "SMITH",
-    "JOHNSON",
-    "WILLIAMS",
-    "BROWN",
-    "JONES",
-    "MILLER",
-    "DAVIS",
-    "WILSON",
-    "ANDERSON",
-    "TAYLOR",
+    "GARCÍA", "RODRÍGUEZ", "GONZÁLEZ", "FERNÁNDEZ", "LÓPEZ", "MARTÍNEZ", "SÁNCHEZ", "PÉREZ", "GÓMEZ", "MARTÍN",
+    "JIMÉNEZ", "RUIZ", "HERNÁNDEZ", "DÍAZ", "MORENO", "MUÑOZ", "ÁLVAREZ", "ROMERO", "ALONSO", "GUTIÉRREZ",
+    "NAVARRO", "TORRES", "DOMÍNGUEZ", "VÁZQUEZ", "RAMOS", "GIL", "RAMÍREZ", "SERRANO", "BLANCO", "MOLINA",
+    "SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "MILLER", "DAVIS", "WILSON", "ANDERSON", "TAYLOR",
 ];
 const GIVENS: [&str; 30] = [
-    "ANA", "MARÍA", "JOSÉ", "JUAN", "CARMEN", "LUIS", "LAURA", "PEDRO", "LUCÍA", "JAVIER", "ELENA",
-    "DAVID", "PAULA", "MIGUEL", "SARA", "JORGE", "MARTA", "PABLO", "SOFÍA", "ÁNGEL", "JOHN",
-    "MARY", "JAMES", "LINDA", "ROBERT", "SUSAN", "MICHAEL", "KAREN", "WILLIAM", "NANCY",
+    "ANA", "MARÍA", "JOSÉ", "JUAN", "CARMEN", "LUIS", "LAURA", "PEDRO", "LUCÍA", "JAVIER", "ELENA", "DAVID",
+    "PAULA", "MIGUEL", "SARA", "JORGE", "MARTA", "PABLO", "SOFÍA", "ÁNGEL", "JOHN", "MARY", "JAMES", "LINDA",
+    "ROBERT", "SUSAN", "MICHAEL", "KAREN", "WILLIAM", "NANCY",
 ];
 const MODALITIES: [&str; 6] = ["US", "US", "US", "CT", "MR", "CR"];
 const BATCH: usize = 400;
@@ -85,11 +49,7 @@ impl Rng {
 
 /// Patient i's name: two family names and one or two given names.
 fn name(rng: &mut Rng) -> String {
-    let given = if rng.next() % 3 == 0 {
-        format!("{} {}", rng.pick(&GIVENS), rng.pick(&GIVENS))
-    } else {
-        rng.pick(&GIVENS).to_owned()
-    };
+    let given = if rng.next() % 3 == 0 { format!("{} {}", rng.pick(&GIVENS), rng.pick(&GIVENS)) } else { rng.pick(&GIVENS).to_owned() };
     format!("{} {}^{}", rng.pick(&FAMILIES), rng.pick(&FAMILIES), given)
 }
 
@@ -159,19 +119,12 @@ where
     let mut series = Vec::new();
     for i in 0..n {
         for k in 0..(1 + i % 2) {
-            series.push((
-                first_study + i as i64,
-                format!("2.25.{i}.{k}"),
-                MODALITIES[(i + k) % MODALITIES.len()],
-                k,
-            ));
+            series.push((first_study + i as i64, format!("2.25.{i}.{k}"), MODALITIES[(i + k) % MODALITIES.len()], k));
         }
     }
     for chunk in series.chunks(BATCH) {
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|(st, uid, m, k)| format!("({account}, {st}, '{uid}', '{m}', {})", k + 1))
-            .collect();
+        let rows: Vec<String> =
+            chunk.iter().map(|(st, uid, m, k)| format!("({account}, {st}, '{uid}', '{m}', {})", k + 1)).collect();
         exec(c, format!("INSERT INTO series (account_id, study_ref, series_uid, modality, series_number) VALUES {}", rows.join(","))).await;
     }
     // A fresh database: ids start at 1 on both backends.
@@ -179,9 +132,7 @@ where
     let instances: Vec<(i64, i64, String, usize)> = series
         .iter()
         .enumerate()
-        .flat_map(|(j, (st, uid, _, _))| {
-            (0..3).map(move |x| (*st, first_series + j as i64, format!("{uid}.{x}"), x))
-        })
+        .flat_map(|(j, (st, uid, _, _))| (0..3).map(move |x| (*st, first_series + j as i64, format!("{uid}.{x}"), x)))
         .collect();
     for chunk in instances.chunks(BATCH) {
         let rows: Vec<String> = chunk
@@ -206,12 +157,7 @@ where
 
 /// Day `d` after 2015-01-01 as YYYYMMDD (30-day months are enough here).
 fn chrono_like(d: usize) -> String {
-    format!(
-        "{}{:02}{:02}",
-        2015 + d / 360,
-        1 + (d % 360) / 30,
-        1 + d % 30
-    )
+    format!("{}{:02}{:02}", 2015 + d / 360, 1 + (d % 360) / 30, 1 + d % 30)
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
@@ -220,66 +166,28 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 }
 
 async fn time_queries(store: &dyn Store, account: AccountId, rare: &str, pid: &str) {
-    let text = |t: &str| StudySearch {
-        text: Some(t.into()),
-        ..Default::default()
-    };
+    let text = |t: &str| StudySearch { text: Some(t.into()), ..Default::default() };
     let rare_words = rare.replace('^', " ").to_lowercase();
     let shapes: Vec<(&str, StudySearch)> = vec![
         ("no filter (first page)", StudySearch::default()),
-        (
-            "no filter, page 200",
-            StudySearch {
-                page: Page {
-                    limit: 25,
-                    offset: 25 * 199,
-                },
-                ..Default::default()
-            },
-        ),
+        ("no filter, page 200", StudySearch { page: Page { limit: 25, offset: 25 * 199 }, ..Default::default() }),
         ("one common prefix: gar", text("gar")),
         ("two words: garcia ana", text("garcia ana")),
         ("accents: josé martínez", text("josé martínez")),
         ("one patient's full name", text(&rare_words)),
         ("patient ID", text(pid)),
         ("accession", text("A00054321")),
-        (
-            "date range (1 month) + US",
-            StudySearch {
-                date: Some(DateRange {
-                    from: Some("20200301".into()),
-                    to: Some("20200331".into()),
-                }),
-                modality: Some("US".into()),
-                ..Default::default()
-            },
-        ),
-        (
-            "name + modality MR",
-            StudySearch {
-                text: Some("lopez".into()),
-                modality: Some("MR".into()),
-                ..Default::default()
-            },
-        ),
+        ("date range (1 month) + US", StudySearch {
+            date: Some(DateRange { from: Some("20200301".into()), to: Some("20200331".into()) }),
+            modality: Some("US".into()),
+            ..Default::default()
+        }),
+        ("name + modality MR", StudySearch { text: Some("lopez".into()), modality: Some("MR".into()), ..Default::default() }),
         ("no match: zzzz", text("zzzz")),
     ];
-    println!(
-        "  {:<30} {:>8} {:>9} {:>9} {:>12} {:>12}",
-        "query (25 per page)", "matches", "p50 ms", "p95 ms", "+thumbs p50", "+thumbs p95"
-    );
+    println!("  {:<30} {:>8} {:>9} {:>9} {:>12} {:>12}", "query (25 per page)", "matches", "p50 ms", "p95 ms", "+thumbs p50", "+thumbs p95");
     for (what, q) in shapes {
-        let q = StudySearch {
-            page: if q.page.limit == 100 {
-                Page {
-                    limit: 25,
-                    offset: 0,
-                }
-            } else {
-                q.page
-            },
-            ..q
-        };
+        let q = StudySearch { page: if q.page.limit == 100 { Page { limit: 25, offset: 0 } } else { q.page }, ..q };
         let mut search = Vec::new();
         let mut with_previews = Vec::new();
         let mut total = 0;
@@ -314,11 +222,7 @@ async fn time_queries(store: &dyn Store, account: AccountId, rare: &str, pid: &s
         counts.push(t.elapsed());
     }
     counts.sort();
-    println!(
-        "  count_instances (page header): p50 {:.2} ms, p95 {:.2} ms",
-        pct(&counts, 0.5),
-        pct(&counts, 0.95)
-    );
+    println!("  count_instances (page header): p50 {:.2} ms, p95 {:.2} ms", pct(&counts, 0.5), pct(&counts, 0.95));
 }
 
 async fn sqlite(n: usize) {
@@ -335,8 +239,8 @@ async fn sqlite(n: usize) {
 }
 
 async fn postgres(n: usize) {
-    let admin_url = std::env::var("STUDYLINK_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin_url =
+        std::env::var("STUDYLINK_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
     let db = format!("studylink_bench_{}", std::process::id());
     exec(&mut admin, format!("CREATE DATABASE {db}")).await;

@@ -164,15 +164,9 @@ impl BlobStore {
     /// Creates `n` empty files under the directory `prefix` (local backend) and
     /// makes their directory entries durable with one fsync: blob files that
     /// need only their bytes synced later. Returns their keys and paths.
-    pub fn reserve_files_blocking(
-        &self,
-        prefix: &str,
-        n: usize,
-    ) -> StoreResult<Vec<(String, PathBuf)>> {
+    pub fn reserve_files_blocking(&self, prefix: &str, n: usize) -> StoreResult<Vec<(String, PathBuf)>> {
         let Some(root) = &self.local_root else {
-            return Err(StoreError::Config(
-                "reserved files need the local blob store".into(),
-            ));
+            return Err(StoreError::Config("reserved files need the local blob store".into()));
         };
         let prefix = parse_key(prefix)?;
         let dir = root.join(prefix.as_ref());
@@ -192,14 +186,8 @@ impl BlobStore {
     /// Ingest fans blobs out over 256 directories per account; creating them
     /// while a device waits would add a mkdir and a parent fsync to about a
     /// quarter of a new clinic's first thousand instances.
-    pub fn prepare_dirs_blocking(
-        &self,
-        prefix: &str,
-        names: impl IntoIterator<Item = String>,
-    ) -> StoreResult<()> {
-        let Some(root) = &self.local_root else {
-            return Ok(());
-        };
+    pub fn prepare_dirs_blocking(&self, prefix: &str, names: impl IntoIterator<Item = String>) -> StoreResult<()> {
+        let Some(root) = &self.local_root else { return Ok(()) };
         let base = root.join(parse_key(prefix)?.as_ref());
         create_dirs_durably(&base)?;
         let mut created = false;

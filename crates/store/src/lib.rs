@@ -15,11 +15,11 @@ mod sql;
 
 pub use blob::{BlobConfig, BlobStore};
 pub use error::{StoreError, StoreResult};
-pub use outbox::OutboxStore;
 pub use query::{
     DateRange, InstanceQuery, InstanceRow, Page, SeriesQuery, SeriesRow, StudyQuery, StudyRow,
     StudySearch, StudySearchPage,
 };
+pub use outbox::OutboxStore;
 pub use share::{FailureState, ShareSendWithMessages, ShareStore};
 pub use sql::connect_with_outbox;
 pub use sql::search_terms;
@@ -194,8 +194,7 @@ pub trait Store: ShareStore + Send + Sync + 'static {
     /// The code a link made under `version` requires: that version's hash,
     /// still valid after later changes, but `None` once the code was removed
     /// after it (removing the code removes the prompt from existing links).
-    async fn link_code_hash(&self, account: AccountId, version: i64)
-    -> StoreResult<Option<String>>;
+    async fn link_code_hash(&self, account: AccountId, version: i64) -> StoreResult<Option<String>>;
     /// The version a link made now records, `None` when no code is in force.
     async fn current_link_code_version(&self, account: AccountId) -> StoreResult<Option<i64>>;
 

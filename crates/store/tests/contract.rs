@@ -68,10 +68,7 @@ async fn sqlite() {
     // does on SQLite files: both paths must leave the same rows.
     let url = format!("sqlite://{}/blocking.db", dir.path().display());
     let store = connect(&url).await.unwrap();
-    assert!(
-        store.blocking_index().is_some(),
-        "SQLite files have the synchronous ingest path"
-    );
+    assert!(store.blocking_index().is_some(), "SQLite files have the synchronous ingest path");
     support::VIA_BLOCKING_INDEX.store(true, std::sync::atomic::Ordering::SeqCst);
     contract(store, Raw::Sqlite(url)).await;
     support::VIA_BLOCKING_INDEX.store(false, std::sync::atomic::Ordering::SeqCst);

@@ -51,24 +51,15 @@ async fn contract(store: Arc<dyn Store>, outbox: Arc<dyn OutboxStore>) {
 /// id, never the recipient.
 async fn audited(store: &dyn Store, a: AccountId) {
     let rows = store.audit_events(Some(a), 100_000).await.unwrap();
-    let delivery: Vec<_> = rows
-        .iter()
-        .filter(|r| r.event.action.starts_with("delivery."))
-        .collect();
+    let delivery: Vec<_> = rows.iter().filter(|r| r.event.action.starts_with("delivery.")).collect();
     for action in ["delivery.sent", "delivery.delivered", "delivery.failed"] {
-        assert!(
-            delivery.iter().any(|r| r.event.action == action),
-            "{action} audited"
-        );
+        assert!(delivery.iter().any(|r| r.event.action == action), "{action} audited");
     }
     for r in &delivery {
         assert_eq!(r.event.target_kind.as_deref(), Some("outbox"));
         let detail: serde_json::Value = serde_json::from_str(&r.event.detail).unwrap();
         assert!(detail["channel"].is_string(), "{detail}");
-        assert!(
-            !r.event.detail.contains("@example.org") && !r.event.detail.contains("+34"),
-            "no recipient: {detail}"
-        );
+        assert!(!r.event.detail.contains("@example.org") && !r.event.detail.contains("+34"), "no recipient: {detail}");
     }
     assert!(rows.iter().all(|r| r.event.account_id == Some(a)));
 }

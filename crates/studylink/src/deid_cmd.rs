@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -29,12 +29,7 @@ pub struct DeidArgs {
     profile: Vec<String>,
     /// The share's secret as 64 hex digits (default: a new random secret, so
     /// UIDs differ from any other run).
-    #[arg(
-        long,
-        value_name = "HEX",
-        env = "STUDYLINK_DEID_SECRET",
-        hide_env_values = true
-    )]
+    #[arg(long, value_name = "HEX", env = "STUDYLINK_DEID_SECRET", hide_env_values = true)]
     secret: Option<String>,
     /// Worker threads (default: all cores).
     #[arg(long)]
@@ -70,13 +65,9 @@ fn profile_from(names: &[String]) -> Result<Profile> {
 }
 
 fn keys_from(secret: Option<&str>) -> Result<ShareKeys> {
-    let Some(hex_secret) = secret else {
-        return Ok(ShareKeys::random());
-    };
+    let Some(hex_secret) = secret else { return Ok(ShareKeys::random()) };
     let bytes = hex::decode(hex_secret.trim()).context("--secret must be hex")?;
-    let secret: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("--secret must be 32 bytes (64 hex digits)"))?;
+    let secret: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("--secret must be 32 bytes (64 hex digits)"))?;
     Ok(ShareKeys::from_secret(secret))
 }
 
@@ -102,11 +93,7 @@ fn inputs(root: &Path) -> Result<Vec<PathBuf>> {
 /// the same UID (a duplicate input) gets a numbered name.
 fn write_new(dir: &Path, uid: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     for n in 0u32.. {
-        let name = if n == 0 {
-            format!("{uid}.dcm")
-        } else {
-            format!("{uid}-{n}.dcm")
-        };
+        let name = if n == 0 { format!("{uid}.dcm") } else { format!("{uid}-{n}.dcm") };
         let path = dir.join(name);
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(mut f) => {
@@ -137,11 +124,7 @@ fn process(deid: &Deidentifier, path: &Path, out: &Path, protected: &Path) -> En
     };
     let outcome = deid.deidentify(&bytes);
     drop(bytes);
-    let dir = if matches!(outcome.classification, Classification::Clean) {
-        out
-    } else {
-        protected
-    };
+    let dir = if matches!(outcome.classification, Classification::Clean) { out } else { protected };
     let mut classification = outcome.classification.as_str();
     let mut reason = outcome.classification.reason().map(str::to_string);
     let mut output = None;
@@ -154,27 +137,17 @@ fn process(deid: &Deidentifier, path: &Path, out: &Path, protected: &Path) -> En
             }
         }
     }
-    Entry {
-        input,
-        output,
-        classification,
-        reason,
-        new_sop_instance_uid: outcome.new_sop_instance_uid,
-        report: outcome.report,
-    }
+    Entry { input, output, classification, reason, new_sop_instance_uid: outcome.new_sop_instance_uid, report: outcome.report }
 }
 
 pub fn run(args: DeidArgs) -> Result<()> {
     // A caught panic is reported per file; its message could quote data.
-    std::panic::set_hook(Box::new(|_| {
-        eprintln!("internal error while de-identifying a file (details withheld)")
-    }));
+    std::panic::set_hook(Box::new(|_| eprintln!("internal error while de-identifying a file (details withheld)")));
     let profile = profile_from(&args.profile)?;
     let keys = keys_from(args.secret.as_deref())?;
     let files = inputs(&args.input)?;
     let protected = args.output.join("needs_password");
-    std::fs::create_dir_all(&protected)
-        .with_context(|| format!("creating {}", protected.display()))?;
+    std::fs::create_dir_all(&protected).with_context(|| format!("creating {}", protected.display()))?;
     let deid = Deidentifier::new(profile, keys);
 
     let mut pool = rayon::ThreadPoolBuilder::new().stack_size(32 << 20);
@@ -183,12 +156,8 @@ pub fn run(args: DeidArgs) -> Result<()> {
     }
     let pool = pool.build()?;
     let started = Instant::now();
-    let entries: Vec<Entry> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|f| process(&deid, f, &args.output, &protected))
-            .collect()
-    });
+    let entries: Vec<Entry> =
+        pool.install(|| files.par_iter().map(|f| process(&deid, f, &args.output, &protected)).collect());
     let elapsed = started.elapsed().as_secs_f64();
 
     let count = |c: &str| entries.iter().filter(|e| e.classification == c).count();

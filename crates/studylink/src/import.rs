@@ -20,10 +20,7 @@ pub async fn run(cfg: Config, paths: Vec<PathBuf>) -> Result<()> {
     let mut files = Vec::new();
     for p in &paths {
         anyhow::ensure!(p.exists(), "{} does not exist", p.display());
-        for entry in walkdir::WalkDir::new(p)
-            .follow_links(true)
-            .sort_by_file_name()
-        {
+        for entry in walkdir::WalkDir::new(p).follow_links(true).sort_by_file_name() {
             let entry = entry?;
             if entry.file_type().is_file() {
                 files.push(entry.into_path());
@@ -61,17 +58,11 @@ pub async fn run(cfg: Config, paths: Vec<PathBuf>) -> Result<()> {
             Ok(_) => stored += 1,
             Err(e) => refused.push((path, e.to_string())),
         }
-        bar.set_message(format!(
-            "{stored} stored, {dup} already there, {} refused",
-            refused.len()
-        ));
+        bar.set_message(format!("{stored} stored, {dup} already there, {} refused", refused.len()));
         bar.inc(1);
     }
     bar.finish();
-    println!(
-        "{stored} stored, {dup} already stored, {} refused",
-        refused.len()
-    );
+    println!("{stored} stored, {dup} already stored, {} refused", refused.len());
     for (path, why) in &refused {
         println!("  refused {}: {why}", path.display());
     }
@@ -82,10 +73,7 @@ pub async fn run(cfg: Config, paths: Vec<PathBuf>) -> Result<()> {
             action: "import".into(),
             target_kind: None,
             target_id: None,
-            detail: format!(
-                r#"{{"stored":{stored},"duplicates":{dup},"refused":{}}}"#,
-                refused.len()
-            ),
+            detail: format!(r#"{{"stored":{stored},"duplicates":{dup},"refused":{}}}"#, refused.len()),
         })
         .await?;
     if !refused.is_empty() {

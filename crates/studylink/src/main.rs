@@ -13,11 +13,7 @@ use clap::{Parser, Subcommand};
 use config::{Config, Overrides};
 
 #[derive(Parser)]
-#[command(
-    name = "studylink",
-    version,
-    about = "Share imaging studies with patients"
-)]
+#[command(name = "studylink", version, about = "Share imaging studies with patients")]
 struct Cli {
     /// Configuration file (default: ./studylink.toml if it exists).
     #[arg(long, global = true, value_name = "FILE")]
@@ -85,29 +81,20 @@ fn main() -> Result<()> {
         // Needs no configuration, data directory or runtime.
         return deid_cmd::run(args);
     }
-    let mut overrides = Overrides {
-        data_dir: cli.data_dir.clone(),
-        ..Default::default()
-    };
+    let mut overrides = Overrides { data_dir: cli.data_dir.clone(), ..Default::default() };
     if let Command::Serve { http, dicom } = &cli.command {
         overrides.http_listen = *http;
         overrides.dicom_listen = *dicom;
     }
     let cfg = Config::load(cli.config.as_deref(), &overrides)?;
     app::init_tracing(&cfg)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match cli.command {
             Command::Serve { .. } => app::serve(cfg).await,
             Command::Import { paths } => import::run(cfg, paths).await,
-            Command::User {
-                command: UserCommand::Add { email, admin },
-            } => app::user_add(cfg, &email, admin).await,
-            Command::ApiKey {
-                command: ApiKeyCommand::Create { name },
-            } => app::api_key_create(cfg, &name).await,
+            Command::User { command: UserCommand::Add { email, admin } } => app::user_add(cfg, &email, admin).await,
+            Command::ApiKey { command: ApiKeyCommand::Create { name } } => app::api_key_create(cfg, &name).await,
             Command::Deid(_) => unreachable!("handled before the runtime starts"),
         }
     })

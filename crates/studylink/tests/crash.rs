@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::scu::Scu;
-use common::{Server, api_key, corpus, dataset_offset};
+use common::{api_key, corpus, dataset_offset, Server};
 
 use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
@@ -26,11 +26,7 @@ fn burst() -> Vec<(String, Vec<u8>)> {
         .map(|i| {
             let uid = format!("2.25.99{}{:06}", std::process::id(), i);
             let mut o = obj.clone();
-            o.put(DataElement::new(
-                tags::SOP_INSTANCE_UID,
-                VR::UI,
-                PrimitiveValue::from(uid.clone()),
-            ));
+            o.put(DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, PrimitiveValue::from(uid.clone())));
             o.meta_mut().media_storage_sop_instance_uid = uid.clone();
             o.update_meta(|_| {});
             let mut file = Vec::new();
@@ -68,11 +64,7 @@ async fn sigkill_during_a_burst_loses_no_acknowledged_instance() {
     let kill_at = 250 + (std::process::id() as usize % 400);
     let start = Instant::now();
     while acked.lock().unwrap().len() < kill_at {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "burst too slow: {} acked",
-            acked.lock().unwrap().len()
-        );
+        assert!(start.elapsed() < Duration::from_secs(120), "burst too slow: {} acked", acked.lock().unwrap().len());
         if sender.is_finished() {
             break;
         }
@@ -81,15 +73,8 @@ async fn sigkill_during_a_burst_loses_no_acknowledged_instance() {
     server.kill9();
     sender.join().unwrap();
     let acked = acked.lock().unwrap().clone();
-    assert!(
-        acked.len() >= kill_at.min(BURST),
-        "only {} instances were acknowledged",
-        acked.len()
-    );
-    assert!(
-        acked.len() < BURST,
-        "the kill came after the whole burst; the test proved nothing"
-    );
+    assert!(acked.len() >= kill_at.min(BURST), "only {} instances were acknowledged", acked.len());
+    assert!(acked.len() < BURST, "the kill came after the whole burst; the test proved nothing");
 
     let server = Server::start(&data);
     let http = reqwest::Client::new();
@@ -99,32 +84,14 @@ async fn sigkill_during_a_burst_loses_no_acknowledged_instance() {
         .map(|o| o["00080018"]["Value"][0].as_str().unwrap().to_string())
         .collect();
     let missing: Vec<_> = acked.iter().filter(|u| !stored.contains(*u)).collect();
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged instances lost after SIGKILL, e.g. {:?}",
-        missing.len(),
-        missing.first()
-    );
+    assert!(missing.is_empty(), "{} acknowledged instances lost after SIGKILL, e.g. {:?}", missing.len(), missing.first());
 
     // Readable, not just listed: fetch a sample spread over the acked range.
-    let study = list[0]["0020000D"]["Value"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let series = list[0]["0020000E"]["Value"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
-    for uid in acked
-        .iter()
-        .step_by((acked.len() / 25).max(1))
-        .chain(acked.last())
-    {
+    let study = list[0]["0020000D"]["Value"][0].as_str().unwrap().to_string();
+    let series = list[0]["0020000E"]["Value"][0].as_str().unwrap().to_string();
+    for uid in acked.iter().step_by((acked.len() / 25).max(1)).chain(acked.last()) {
         let resp = http
-            .get(format!(
-                "{}/dicomweb/studies/{study}/series/{series}/instances/{uid}",
-                server.base()
-            ))
+            .get(format!("{}/dicomweb/studies/{study}/series/{series}/instances/{uid}", server.base()))
             .bearer_auth(&key)
             .header("accept", "multipart/related; type=\"application/dicom\"")
             .send()
@@ -136,13 +103,6 @@ async fn sigkill_during_a_burst_loses_no_acknowledged_instance() {
         let parts = common::multipart_parts(&ct, &body);
         assert_eq!(parts.len(), 1);
         let obj = dicom_object::from_reader(&parts[0][128..]).expect("stored file parses");
-        assert_eq!(
-            obj.element(tags::SOP_INSTANCE_UID)
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .trim_end_matches('\0'),
-            uid.as_str()
-        );
+        assert_eq!(obj.element(tags::SOP_INSTANCE_UID).unwrap().to_str().unwrap().trim_end_matches('\0'), uid.as_str());
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use common::scu::Scu;
-use common::{Server, api_key, corpus, dataset_offset, dcmtk, instance_list, multipart_parts};
+use common::{api_key, corpus, dataset_offset, dcmtk, instance_list, multipart_parts, Server};
 use dicom_dictionary_std::tags;
 
 /// Every corpus file outside `invalid_and_edge/`, with its SOP Instance UID as
@@ -18,11 +18,7 @@ fn valid_corpus() -> Vec<(PathBuf, String, String, String)> {
     for entry in walkdir::WalkDir::new(corpus()).sort_by_file_name() {
         let entry = entry.unwrap();
         let p = entry.path();
-        if !entry.file_type().is_file()
-            || p.components().any(|c| {
-                c.as_os_str() == "invalid_and_edge" || c.as_os_str() == "_licences_and_provenance"
-            })
-        {
+        if !entry.file_type().is_file() || p.components().any(|c| c.as_os_str() == "invalid_and_edge" || c.as_os_str() == "_licences_and_provenance") {
             continue;
         }
         if let Ok(obj) = dicom_object::open_file(p) {
@@ -31,27 +27,14 @@ fn valid_corpus() -> Vec<(PathBuf, String, String, String)> {
                 obj.element(t)
                     .ok()
                     .and_then(|e| e.to_bytes().ok())
-                    .map(|v| {
-                        String::from_utf8_lossy(&v)
-                            .trim_end_matches(['\0', ' '])
-                            .to_string()
-                    })
+                    .map(|v| String::from_utf8_lossy(&v).trim_end_matches(['\0', ' ']).to_string())
             };
             if let (Some(sop), Some(class)) = (s(tags::SOP_INSTANCE_UID), s(tags::SOP_CLASS_UID)) {
-                out.push((
-                    p.to_path_buf(),
-                    sop,
-                    class,
-                    obj.meta().transfer_syntax().to_string(),
-                ));
+                out.push((p.to_path_buf(), sop, class, obj.meta().transfer_syntax().to_string()));
             }
         }
     }
-    assert!(
-        out.len() > 90,
-        "corpus looks incomplete: {} files",
-        out.len()
-    );
+    assert!(out.len() > 90, "corpus looks incomplete: {} files", out.len());
     out
 }
 
@@ -67,15 +50,8 @@ async fn echoscu_and_dcmsend_store_every_valid_corpus_file() {
     let server = Server::start(&data);
     let port = server.dicom.port().to_string();
 
-    let echo = dcmtk("echoscu")
-        .args(["-aec", "STUDYLINK", "127.0.0.1", &port])
-        .output()
-        .unwrap();
-    assert!(
-        echo.status.success(),
-        "echoscu failed: {}",
-        String::from_utf8_lossy(&echo.stderr)
-    );
+    let echo = dcmtk("echoscu").args(["-aec", "STUDYLINK", "127.0.0.1", &port]).output().unwrap();
+    assert!(echo.status.success(), "echoscu failed: {}", String::from_utf8_lossy(&echo.stderr));
 
     // dcmsend itself segfaults on invalid_and_edge/deeply_nested_sequence.dcm
     // (a DCMTK stack overflow, noted in the corpus README) and then stops, so
@@ -92,24 +68,11 @@ async fn echoscu_and_dcmsend_store_every_valid_corpus_file() {
     }
     for target in &targets {
         let send = dcmtk("dcmsend")
-            .args([
-                "-nh",
-                "-aec",
-                "STUDYLINK",
-                "127.0.0.1",
-                &port,
-                "--scan-directories",
-                "--recurse",
-            ])
+            .args(["-nh", "-aec", "STUDYLINK", "127.0.0.1", &port, "--scan-directories", "--recurse"])
             .arg(target)
             .output()
             .unwrap();
-        report += &format!(
-            "{}: {:?}\n{}",
-            target.display(),
-            send.status,
-            String::from_utf8_lossy(&send.stderr)
-        );
+        report += &format!("{}: {:?}\n{}", target.display(), send.status, String::from_utf8_lossy(&send.stderr));
     }
 
     // dcmsend can't read some valid files itself (e.g. "Invalid tag" in the
@@ -125,24 +88,12 @@ async fn echoscu_and_dcmsend_store_every_valid_corpus_file() {
         .collect();
     let expected: HashSet<String> = valid_corpus()
         .into_iter()
-        .filter(|(p, _, _, _)| {
-            !unsendable
-                .iter()
-                .any(|u| p.ends_with(u.rsplit("corpus/").next().unwrap()))
-        })
+        .filter(|(p, _, _, _)| !unsendable.iter().any(|u| p.ends_with(u.rsplit("corpus/").next().unwrap())))
         .map(|(_, sop, _, _)| sop)
         .collect();
-    let stored: HashSet<String> = instance_list(&server.base(), &key)
-        .await
-        .iter()
-        .map(|o| uid(o, "00080018"))
-        .collect();
+    let stored: HashSet<String> = instance_list(&server.base(), &key).await.iter().map(|o| uid(o, "00080018")).collect();
     let missing: Vec<_> = expected.difference(&stored).collect();
-    assert!(
-        missing.is_empty(),
-        "{} valid corpus instances not stored: {missing:?}\ndcmsend said:\n{report}",
-        missing.len()
-    );
+    assert!(missing.is_empty(), "{} valid corpus instances not stored: {missing:?}\ndcmsend said:\n{report}", missing.len());
 }
 
 /// Our own SCU sends each file's data set byte for byte (dcmtk may re-encode),
@@ -161,10 +112,7 @@ async fn wado_rs_returns_the_data_set_byte_for_byte() {
     for (_, sop, _, _) in &files {
         *count.entry(sop.clone()).or_default() += 1;
     }
-    let unique: Vec<_> = files
-        .into_iter()
-        .filter(|(_, sop, _, _)| count[sop] == 1)
-        .collect();
+    let unique: Vec<_> = files.into_iter().filter(|(_, sop, _, _)| count[sop] == 1).collect();
     let contexts: Vec<(String, String)> = unique
         .iter()
         .map(|(_, _, class, ts)| (class.clone(), ts.clone()))
@@ -174,10 +122,7 @@ async fn wado_rs_returns_the_data_set_byte_for_byte() {
     // An association carries at most 128 presentation contexts.
     let mut sent = Vec::new();
     for chunk in contexts.chunks(100) {
-        let refs: Vec<(&str, &str)> = chunk
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
+        let refs: Vec<(&str, &str)> = chunk.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         let mut scu = Scu::connect(server.dicom, &refs).expect("associate");
         for (path, sop, class, ts) in &unique {
             if !chunk.iter().any(|(c, t)| c == class && t == ts) {
@@ -193,37 +138,24 @@ async fn wado_rs_returns_the_data_set_byte_for_byte() {
     }
 
     let list = instance_list(&server.base(), &key).await;
-    let by_sop: HashMap<String, &serde_json::Value> =
-        list.iter().map(|o| (uid(o, "00080018"), o)).collect();
+    let by_sop: HashMap<String, &serde_json::Value> = list.iter().map(|o| (uid(o, "00080018"), o)).collect();
     let http = reqwest::Client::new();
     for (path, sop, ds) in &sent {
-        let o = by_sop
-            .get(sop)
-            .unwrap_or_else(|| panic!("{} not listed", path.display()));
+        let o = by_sop.get(sop).unwrap_or_else(|| panic!("{} not listed", path.display()));
         let url = format!(
             "{}/dicomweb/studies/{}/series/{}/instances/{sop}",
             server.base(),
             uid(o, "0020000D"),
             uid(o, "0020000E")
         );
-        let resp = http
-            .get(url)
-            .bearer_auth(&key)
-            .header("accept", "multipart/related; type=\"application/dicom\"")
-            .send()
-            .await
-            .unwrap();
+        let resp = http.get(url).bearer_auth(&key).header("accept", "multipart/related; type=\"application/dicom\"").send().await.unwrap();
         assert_eq!(resp.status(), 200, "{}", path.display());
         let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
         let body = resp.bytes().await.unwrap();
         let parts = multipart_parts(&ct, &body);
         assert_eq!(parts.len(), 1);
         let got = &parts[0][dataset_offset(&parts[0])..];
-        assert!(
-            got == &ds[..],
-            "{}: data set differs after the round trip",
-            path.display()
-        );
+        assert!(got == &ds[..], "{}: data set differs after the round trip", path.display());
     }
     assert!(sent.len() >= 75, "only {} files were checked", sent.len());
 }

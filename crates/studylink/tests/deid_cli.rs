@@ -9,14 +9,8 @@ use std::process::Command;
 fn corpus() -> PathBuf {
     let p = std::env::var("STUDYLINK_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        });
-    assert!(
-        p.join("MANIFEST.tsv").exists(),
-        "corpus not found at {}: set STUDYLINK_CORPUS",
-        p.display()
-    );
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    assert!(p.join("MANIFEST.tsv").exists(), "corpus not found at {}: set STUDYLINK_CORPUS", p.display());
     p
 }
 
@@ -43,13 +37,7 @@ const SECRET: &str = "0101010101010101010101010101010101010101010101010101010101
 
 fn run(input: &Path, out: &Path, report: &Path) {
     let status = Command::new(env!("CARGO_BIN_EXE_studylink"))
-        .args([
-            "deid",
-            input.to_str().unwrap(),
-            out.to_str().unwrap(),
-            "--report",
-            report.to_str().unwrap(),
-        ])
+        .args(["deid", input.to_str().unwrap(), out.to_str().unwrap(), "--report", report.to_str().unwrap()])
         .args(["--secret", SECRET, "--profile", "basic"])
         .status()
         .expect("run studylink");
@@ -61,14 +49,11 @@ fn dciodvfy_errors(path: &Path) -> BTreeSet<String> {
     let out = match Command::new("dciodvfy").arg(path).output() {
         Ok(o) => o,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            panic!(
-                "dciodvfy not found: install dicom3tools (Debian/Ubuntu: `apt-get install -y dicom3tools`)"
-            )
+            panic!("dciodvfy not found: install dicom3tools (Debian/Ubuntu: `apt-get install -y dicom3tools`)")
         }
         Err(e) => panic!("running dciodvfy: {e}"),
     };
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     text.lines()
         .filter(|l| l.starts_with("Error"))
         .map(|l| {
@@ -102,28 +87,18 @@ fn deid_folder_writes_outputs_named_by_new_uid_a_report_and_valid_dicom() {
     let report_path = tmp.path().join("report.json");
     run(&input, &out, &report_path);
 
-    let report: Vec<serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let report: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
     assert_eq!(report.len(), FILES.len(), "one report entry per input");
     let mut dciodvfy_failures = Vec::new();
     for entry in &report {
         let input_path = entry["input"].as_str().unwrap();
         let class = entry["classification"].as_str().unwrap();
-        assert!(
-            ["clean", "needs_password", "rejected"].contains(&class),
-            "{input_path}: {class}"
-        );
-        assert!(
-            entry["actions"].is_object() || class == "rejected",
-            "{input_path}: no action counts"
-        );
+        assert!(["clean", "needs_password", "rejected"].contains(&class), "{input_path}: {class}");
+        assert!(entry["actions"].is_object() || class == "rejected", "{input_path}: no action counts");
         assert!(entry["options"].is_array());
         if class == "rejected" {
             assert!(entry["output"].is_null());
-            assert!(
-                !entry["reason"].as_str().unwrap_or("").is_empty(),
-                "{input_path}: rejected without a reason"
-            );
+            assert!(!entry["reason"].as_str().unwrap_or("").is_empty(), "{input_path}: rejected without a reason");
             continue;
         }
         if class == "needs_password" {
@@ -135,61 +110,29 @@ fn deid_folder_writes_outputs_named_by_new_uid_a_report_and_valid_dicom() {
         // Two inputs holding one instance (here: one MR image in two encodings) get numbered names.
         let file_name = output.file_name().unwrap().to_str().unwrap().to_string();
         let stem = file_name.strip_suffix(".dcm").unwrap();
-        assert!(
-            stem == uid || stem.strip_prefix(uid).is_some_and(|n| n.starts_with('-')),
-            "{file_name} not named by {uid}"
-        );
-        let expected_dir = if class == "clean" {
-            out.clone()
-        } else {
-            out.join("needs_password")
-        };
+        assert!(stem == uid || stem.strip_prefix(uid).is_some_and(|n| n.starts_with('-')), "{file_name} not named by {uid}");
+        let expected_dir = if class == "clean" { out.clone() } else { out.join("needs_password") };
         assert_eq!(output.parent().unwrap(), expected_dir);
         assert!(output.is_file());
-        let new_errors: Vec<String> = dciodvfy_errors(&output)
-            .difference(&dciodvfy_errors(Path::new(input_path)))
-            .cloned()
-            .collect();
+        let new_errors: Vec<String> =
+            dciodvfy_errors(&output).difference(&dciodvfy_errors(Path::new(input_path))).cloned().collect();
         if !new_errors.is_empty() {
             dciodvfy_failures.push(format!("{input_path}:\n  {}", new_errors.join("\n  ")));
         }
     }
-    let by_name = |suffix: &str| {
-        report
-            .iter()
-            .find(|e| e["input"].as_str().unwrap().ends_with(suffix))
-            .unwrap()
-    };
+    let by_name = |suffix: &str| report.iter().find(|e| e["input"].as_str().unwrap().ends_with(suffix)).unwrap();
     assert_eq!(by_name("gzipped_mr.dcm.gz")["classification"], "rejected");
-    assert!(
-        by_name("gzipped_mr.dcm.gz")["reason"]
-            .as_str()
-            .unwrap()
-            .contains("gzip")
-    );
-    assert_eq!(
-        by_name("deeply_nested_sequence.dcm")["classification"],
-        "rejected"
-    );
-    assert_eq!(
-        by_name("encapsulated_pdf.dcm")["classification"],
-        "needs_password"
-    );
+    assert!(by_name("gzipped_mr.dcm.gz")["reason"].as_str().unwrap().contains("gzip"));
+    assert_eq!(by_name("deeply_nested_sequence.dcm")["classification"], "rejected");
+    assert_eq!(by_name("encapsulated_pdf.dcm")["classification"], "needs_password");
     assert_eq!(by_name("mr_small_evrle.dcm")["classification"], "clean");
-    assert!(
-        dciodvfy_failures.is_empty(),
-        "outputs with new dciodvfy errors:\n{}",
-        dciodvfy_failures.join("\n")
-    );
+    assert!(dciodvfy_failures.is_empty(), "outputs with new dciodvfy errors:\n{}", dciodvfy_failures.join("\n"));
 
     // Same secret, same names: a share can be re-run.
     let out2 = tmp.path().join("out2");
     run(&input, &out2, &tmp.path().join("report2.json"));
     let names = |d: &Path| {
-        std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect::<BTreeSet<_>>()
+        std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect::<BTreeSet<_>>()
     };
     assert_eq!(names(&out), names(&out2));
 }
@@ -198,11 +141,7 @@ fn deid_folder_writes_outputs_named_by_new_uid_a_report_and_valid_dicom() {
 fn deid_rejects_an_unknown_profile_option() {
     let tmp = tempfile::tempdir().unwrap();
     let status = Command::new(env!("CARGO_BIN_EXE_studylink"))
-        .args([
-            "deid",
-            corpus().join("mr/mr_small_evrle.dcm").to_str().unwrap(),
-            tmp.path().to_str().unwrap(),
-        ])
+        .args(["deid", corpus().join("mr/mr_small_evrle.dcm").to_str().unwrap(), tmp.path().to_str().unwrap()])
         .args(["--profile", "keep-everything"])
         .status()
         .unwrap();

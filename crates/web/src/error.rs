@@ -1,6 +1,6 @@
-use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 
 /// The error type of every handler. Messages are shown to the caller, so they
 /// must never carry patient data; internal details go to the log only.
@@ -51,16 +51,10 @@ impl IntoResponse for WebError {
             tracing::error!(error = %e, "request failed");
         }
         let status = self.status();
-        let mut resp = (
-            status,
-            Json(serde_json::json!({ "error": self.to_string() })),
-        )
-            .into_response();
+        let mut resp = (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                "www-authenticate",
-                axum::http::HeaderValue::from_static("Bearer realm=\"studylink\""),
-            );
+            resp.headers_mut()
+                .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer realm=\"studylink\""));
         }
         resp
     }

@@ -97,8 +97,6 @@ pub fn router(state: AppState) -> Router {
         .merge(patient::routes())
         .merge(api::routes())
         .nest("/dicomweb", dicomweb::routes())
-        .layer(
-            tower_http::trace::TraceLayer::new_for_http().make_span_with(ops::span_without_query),
-        )
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(ops::span_without_query))
         .with_state(state)
 }

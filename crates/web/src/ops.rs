@@ -9,36 +9,23 @@ use axum::{Json, Router};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
 }
 
 /// 200 when the database answers; 503 otherwise, so a load balancer drops the node.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(serde_json::json!({"status": "ok", "database": state.store.backend()})),
-        ),
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok", "database": state.store.backend()}))),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"status": "unavailable"})),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable"})))
         }
     }
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     match &state.metrics {
-        Some(h) => (
-            StatusCode::OK,
-            [("content-type", "text/plain; version=0.0.4")],
-            h.render(),
-        )
-            .into_response(),
+        Some(h) => (StatusCode::OK, [("content-type", "text/plain; version=0.0.4")], h.render()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -59,10 +46,7 @@ fn redact_path(path: &str) -> String {
             return format!("{prefix}…{tail}");
         }
     }
-    path.split('/')
-        .map(|seg| if looks_like_uid(seg) { "{uid}" } else { seg })
-        .collect::<Vec<_>>()
-        .join("/")
+    path.split('/').map(|seg| if looks_like_uid(seg) { "{uid}" } else { seg }).collect::<Vec<_>>().join("/")
 }
 
 /// Digits and dots with at least one dot, possibly percent-encoded: "1.2.840.113619.2.55".
@@ -79,15 +63,10 @@ mod tests {
         assert_eq!(super::redact_path("/setup/xyz"), "/setup/…");
         assert_eq!(super::redact_path("/dicomweb/studies"), "/dicomweb/studies");
         assert_eq!(
-            super::redact_path(
-                "/dicomweb/studies/1.2.840.1/series/2.25.77/instances/1.2.3/frames/1/rendered"
-            ),
+            super::redact_path("/dicomweb/studies/1.2.840.1/series/2.25.77/instances/1.2.3/frames/1/rendered"),
             "/dicomweb/studies/{uid}/series/{uid}/instances/{uid}/frames/1/rendered"
         );
-        assert_eq!(
-            super::redact_path("/api/v1/studies/1.2.3/shares"),
-            "/api/v1/studies/{uid}/shares"
-        );
+        assert_eq!(super::redact_path("/api/v1/studies/1.2.3/shares"), "/api/v1/studies/{uid}/shares");
         assert_eq!(super::redact_path("/static/app.css"), "/static/app.css");
     }
 }

@@ -19,10 +19,7 @@ const MR: &str = "mr/mr_small_evrle.dcm";
 const DAY_MS: i64 = 86_400_000;
 
 fn between(s: &str, start: &str, end: &str) -> String {
-    let i = s
-        .find(start)
-        .unwrap_or_else(|| panic!("{start:?} not in page:\n{s}"))
-        + start.len();
+    let i = s.find(start).unwrap_or_else(|| panic!("{start:?} not in page:\n{s}")) + start.len();
     s[i..i + s[i..].find(end).unwrap()].to_string()
 }
 
@@ -51,9 +48,7 @@ async fn ingest(app: &TestApp, bytes: &[u8]) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{}.dcm", uuid::Uuid::new_v4()));
     std::fs::write(&path, bytes).unwrap();
-    let key = studylink_web::auth::create_api_key(app.store.as_ref(), app.account, "send-test")
-        .await
-        .unwrap();
+    let key = studylink_web::auth::create_api_key(app.store.as_ref(), app.account, "send-test").await.unwrap();
     let boundary = "send-test-boundary";
     let mut body = format!("--{boundary}\r\nContent-Type: application/dicom\r\n\r\n").into_bytes();
     body.extend_from_slice(bytes);
@@ -61,10 +56,7 @@ async fn ingest(app: &TestApp, bytes: &[u8]) {
     let resp = reqwest::Client::new()
         .post(format!("{}/dicomweb/studies", app.base))
         .bearer_auth(key)
-        .header(
-            "content-type",
-            format!("multipart/related; type=\"application/dicom\"; boundary={boundary}"),
-        )
+        .header("content-type", format!("multipart/related; type=\"application/dicom\"; boundary={boundary}"))
         .body(body)
         .send()
         .await
@@ -87,26 +79,10 @@ async fn staff(app: &TestApp) -> Staff {
         })
         .await
         .unwrap();
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = c
-        .get(format!("{}/login", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = c.get(format!("{}/login", app.base)).send().await.unwrap().text().await.unwrap();
     let csrf = between(&login, "name=\"csrf\" value=\"", "\"");
-    let body = serde_urlencoded::to_string([
-        ("email", "tech@clinic.example"),
-        ("password", PASSWORD),
-        ("csrf", &csrf),
-    ])
-    .unwrap();
+    let body = serde_urlencoded::to_string([("email", "tech@clinic.example"), ("password", PASSWORD), ("csrf", &csrf)]).unwrap();
     let resp = c
         .post(format!("{}/login", app.base))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -115,37 +91,20 @@ async fn staff(app: &TestApp) -> Staff {
         .await
         .unwrap();
     assert!(resp.status().is_redirection() || resp.status().is_success());
-    let page = c
-        .get(format!("{}/", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = c.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
     let csrf = between(&page, "<meta name=\"csrf-token\" content=\"", "\"");
     Staff { c, csrf }
 }
 
 impl Staff {
     async fn get(&self, app: &TestApp, path: &str) -> (StatusCode, String) {
-        let resp = self
-            .c
-            .get(format!("{}{path}", app.base))
-            .send()
-            .await
-            .unwrap();
+        let resp = self.c.get(format!("{}{path}", app.base)).send().await.unwrap();
         let status = resp.status();
         (status, resp.text().await.unwrap())
     }
 
     /// POST a form; returns the status and the Location or the body.
-    async fn post(
-        &self,
-        app: &TestApp,
-        path: &str,
-        pairs: &[(&str, &str)],
-    ) -> (StatusCode, String) {
+    async fn post(&self, app: &TestApp, path: &str, pairs: &[(&str, &str)]) -> (StatusCode, String) {
         let mut all = vec![("csrf", self.csrf.as_str())];
         all.extend_from_slice(pairs);
         let resp = self
@@ -158,10 +117,7 @@ impl Staff {
             .await
             .unwrap();
         let status = resp.status();
-        let loc = resp
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string());
+        let loc = resp.headers().get("location").map(|v| v.to_str().unwrap().to_string());
         (status, loc.unwrap_or(resp.text().await.unwrap()))
     }
 }
@@ -178,71 +134,26 @@ async fn send_dialog_creates_a_link_then_resends_it_and_offers_a_new_one_after_e
     ingest(&app, &file).await;
 
     // The dialog: the device's phone pre-filled, the selection carried, delivery notes.
-    let (status, page) = s
-        .post(
-            &app,
-            &format!("/studies/{study}/send"),
-            &[("instances", &sop)],
-        )
-        .await;
+    let (status, page) = s.post(&app, &format!("/studies/{study}/send"), &[("instances", &sop)]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("One image will be sent."), "{page}");
-    assert!(
-        between(&page, "id=\"contacts\"", ">").contains("value=\"612 345 678\""),
-        "pre-filled from (0010,2154)"
-    );
-    assert!(
-        page.contains("Only a phone number: adding an email helps delivery."),
-        "phone-only warning"
-    );
-    assert!(
-        page.contains("Email is not set up on this server"),
-        "says plainly where messages go"
-    );
-    assert!(
-        !page.contains("Sendtest") || page.contains("Sendtest"),
-        "staff may see the name"
-    );
+    assert!(between(&page, "id=\"contacts\"", ">").contains("value=\"612 345 678\""), "pre-filled from (0010,2154)");
+    assert!(page.contains("Only a phone number: adding an email helps delivery."), "phone-only warning");
+    assert!(page.contains("Email is not set up on this server"), "says plainly where messages go");
+    assert!(!page.contains("Sendtest") || page.contains("Sendtest"), "staff may see the name");
 
     // Bad input: an inline error that says the expected form; nothing created.
     let create = format!("/studies/{study}/send/create");
-    let (status, page) = s
-        .post(
-            &app,
-            &create,
-            &[("contacts", "patient@example, 12"), ("instances", &sop)],
-        )
-        .await;
+    let (status, page) = s.post(&app, &create, &[("contacts", "patient@example, 12"), ("instances", &sop)]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("is not an email address"), "{page}");
     assert!(page.contains("aria-invalid=\"true\""));
-    let study_id = app
-        .store
-        .query_studies(app.account, &Default::default())
-        .await
-        .unwrap()[0]
-        .id;
-    assert!(
-        app.store
-            .shares_for_study(app.account, study_id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let study_id = app.store.query_studies(app.account, &Default::default()).await.unwrap()[0].id;
+    assert!(app.store.shares_for_study(app.account, study_id).await.unwrap().is_empty());
 
     // A valid send: to the status page, which shows progress and then the hand-over.
     let contacts = "patient@example.org, 612 345 678";
-    let (status, location) = s
-        .post(
-            &app,
-            &create,
-            &[
-                ("contacts", contacts),
-                ("language", "es"),
-                ("instances", &sop),
-            ],
-        )
-        .await;
+    let (status, location) = s.post(&app, &create, &[("contacts", contacts), ("language", "es"), ("instances", &sop)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
     let first = share_id(&location);
     let share = app.shares.wait_ready(first).await.unwrap();
@@ -261,117 +172,52 @@ async fn send_dialog_creates_a_link_then_resends_it_and_offers_a_new_one_after_e
     let panel = between(&page, "id=\"panel-shared\"", "</aside>");
     assert!(panel.contains("Last sent"), "{panel}");
     assert!(panel.contains("tech@clinic.example"));
-    assert!(
-        !panel.contains("patient@example.org"),
-        "contacts are masked in lists"
-    );
+    assert!(!panel.contains("patient@example.org"), "contacts are masked in lists");
     assert!(panel.contains("@example.org"));
     assert!(!between(&panel, "class=\"resend\"", ">").contains("disabled"));
 
     // Send again with the same contacts while active: the same link, renewed.
     app.clock_offset.store(10 * DAY_MS, Ordering::SeqCst);
     let (_, page) = s.get(&app, &format!("/studies/{study}/send")).await;
-    assert!(
-        page.contains("id=\"send-active\""),
-        "the dialog offers the active link first"
-    );
-    let (status, location) = s
-        .post(
-            &app,
-            &create,
-            &[("contacts", "612345678, patient@example.org")],
-        )
-        .await;
+    assert!(page.contains("id=\"send-active\""), "the dialog offers the active link first");
+    let (status, location) = s.post(&app, &create, &[("contacts", "612345678, patient@example.org")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        share_id(&location),
-        first,
-        "same contacts + active link = the same link"
-    );
+    assert_eq!(share_id(&location), first, "same contacts + active link = the same link");
     let renewed = app.store.share(app.account, first).await.unwrap().unwrap();
-    assert!(
-        renewed.expires_at >= share.expires_at + 10 * DAY_MS - 1000,
-        "lifetime renewed"
-    );
-    assert_eq!(
-        app.store
-            .share_sends(app.account, first)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert!(renewed.expires_at >= share.expires_at + 10 * DAY_MS - 1000, "lifetime renewed");
+    assert_eq!(app.store.share_sends(app.account, first).await.unwrap().len(), 2);
 
     // Different contacts always mean a new link.
-    let (_, location) = s
-        .post(
-            &app,
-            &create,
-            &[("contacts", "other@example.org"), ("instances", &sop)],
-        )
-        .await;
+    let (_, location) = s.post(&app, &create, &[("contacts", "other@example.org"), ("instances", &sop)]).await;
     let other = share_id(&location);
     assert_ne!(other, first);
     app.shares.wait_ready(other).await.unwrap();
 
     // After expiry: Resend is refused and greyed out, the dialog offers a new link.
     app.clock_offset.store(200 * DAY_MS, Ordering::SeqCst);
-    let (status, _) = s
-        .post(
-            &app,
-            &format!("/studies/{study}/shares/{}/resend", first.0),
-            &[],
-        )
-        .await;
+    let (status, _) = s.post(&app, &format!("/studies/{study}/shares/{}/resend", first.0), &[]).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (_, page) = s.get(&app, &format!("/studies/{study}")).await;
     let panel = between(&page, "id=\"panel-shared\"", "</aside>");
-    assert!(
-        between(&panel, "class=\"resend\"", ">").contains("disabled"),
-        "Resend greyed out"
-    );
+    assert!(between(&panel, "class=\"resend\"", ">").contains("disabled"), "Resend greyed out");
     assert!(panel.contains("Resend is not available"), "with the reason");
     let (_, page) = s.get(&app, &format!("/studies/{study}/send")).await;
     assert!(page.contains("id=\"send-expired\""), "{page}");
     let new_link_form = between(&page, "id=\"send-expired\"", "</form>");
-    assert!(
-        new_link_form.contains("value=\"other@example.org\""),
-        "one click re-uses the contacts"
-    );
-    let (status, location) = s
-        .post(
-            &app,
-            &create,
-            &[("contacts", "other@example.org"), ("instances", &sop)],
-        )
-        .await;
+    assert!(new_link_form.contains("value=\"other@example.org\""), "one click re-uses the contacts");
+    let (status, location) = s.post(&app, &create, &[("contacts", "other@example.org"), ("instances", &sop)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let fresh = share_id(&location);
-    assert!(
-        fresh != other && fresh != first,
-        "an expired link is never renewed: a new one"
-    );
+    assert!(fresh != other && fresh != first, "an expired link is never renewed: a new one");
     let fresh = app.shares.wait_ready(fresh).await.unwrap();
     assert!(fresh.is_active(app.shares.clock().now()));
 
     // Revoke: irreversible, shown on the tab.
-    let (status, _) = s
-        .post(
-            &app,
-            &format!("/studies/{study}/shares/{}/revoke", fresh.id.0),
-            &[],
-        )
-        .await;
+    let (status, _) = s.post(&app, &format!("/studies/{study}/shares/{}/revoke", fresh.id.0), &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = s.get(&app, &format!("/studies/{study}")).await;
     assert!(page.contains("Revoked on"));
-    let (status, _) = s
-        .post(
-            &app,
-            &format!("/studies/{study}/shares/{}/resend", fresh.id.0),
-            &[],
-        )
-        .await;
+    let (status, _) = s.post(&app, &format!("/studies/{study}/shares/{}/resend", fresh.id.0), &[]).await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
@@ -383,27 +229,19 @@ async fn send_pages_are_scoped_and_need_a_session() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = s.get(&app, "/studies/9.9.9/shares/12345").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = s
-        .post(&app, "/studies/9.9.9/shares/12345/resend", &[])
-        .await;
+    let (status, _) = s.post(&app, "/studies/9.9.9/shares/12345/resend", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let anon = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let resp = anon
-        .get(format!("{}/studies/1.2/send", app.base))
+    let anon = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let resp = anon.get(format!("{}/studies/1.2/send", app.base)).send().await.unwrap();
+    assert!(resp.status().is_redirection() || resp.status() == StatusCode::UNAUTHORIZED);
+    // A forged CSRF token sends nothing.
+    let resp = s
+        .c
+        .post(format!("{}/studies/1.2/send/create", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("csrf=forged&contacts=a%40example.org")
         .send()
         .await
         .unwrap();
-    assert!(resp.status().is_redirection() || resp.status() == StatusCode::UNAUTHORIZED);
-    // A forged CSRF token sends nothing.
-    let resp =
-        s.c.post(format!("{}/studies/1.2/send/create", app.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("csrf=forged&contacts=a%40example.org")
-            .send()
-            .await
-            .unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }

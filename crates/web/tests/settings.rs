@@ -16,11 +16,7 @@ const PASSWORD: &str = "correct horse battery staple";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR-not-decoded-only-sniffed";
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 fn csrf_field(html: &str) -> String {
@@ -41,21 +37,8 @@ async fn signed_in(app: &TestApp, email: &str, role: Role) -> (reqwest::Client, 
         .await
         .unwrap();
     let c = client();
-    let page = c
-        .get(format!("{}/login", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let body = serde_urlencoded::to_string([
-        ("email", email),
-        ("password", PASSWORD),
-        ("csrf", &csrf_field(&page)),
-        ("next", "/"),
-    ])
-    .unwrap();
+    let page = c.get(format!("{}/login", app.base)).send().await.unwrap().text().await.unwrap();
+    let body = serde_urlencoded::to_string([("email", email), ("password", PASSWORD), ("csrf", &csrf_field(&page)), ("next", "/")]).unwrap();
     let resp = c
         .post(format!("{}/login", app.base))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -64,14 +47,7 @@ async fn signed_in(app: &TestApp, email: &str, role: Role) -> (reqwest::Client, 
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let home = c
-        .get(format!("{}/", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = c.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
     (c, csrf_field(&home))
 }
 
@@ -104,29 +80,15 @@ fn form(csrf: &str, changes: &[(&str, &str)]) -> Form {
 }
 
 fn with_logo(form: Form, bytes: Vec<u8>, name: &str) -> Form {
-    form.part(
-        "logo",
-        Part::bytes(bytes)
-            .file_name(name.to_owned())
-            .mime_str("image/png")
-            .unwrap(),
-    )
+    form.part("logo", Part::bytes(bytes).file_name(name.to_owned()).mime_str("image/png").unwrap())
 }
 
 async fn post(app: &TestApp, c: &reqwest::Client, form: Form) -> reqwest::Response {
-    c.post(format!("{}/admin/settings", app.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    c.post(format!("{}/admin/settings", app.base)).multipart(form).send().await.unwrap()
 }
 
 async fn settings_page(app: &TestApp, c: &reqwest::Client) -> String {
-    let resp = c
-        .get(format!("{}/admin/settings", app.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = c.get(format!("{}/admin/settings", app.base)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     resp.text().await.unwrap()
 }
@@ -140,10 +102,7 @@ async fn admin_saves_and_staff_pages_follow_the_clinic_language_and_time_zone() 
     let app = spawn_app().await;
     let (admin, csrf) = signed_in(&app, "boss@clinic.example", Role::Admin).await;
     let page = settings_page(&app, &admin).await;
-    assert!(
-        page.contains("href=\"/admin/settings\" aria-current=\"page\""),
-        "admins get the nav link"
-    );
+    assert!(page.contains("href=\"/admin/settings\" aria-current=\"page\""), "admins get the nav link");
     assert!(page.contains("name=\"csrf\""));
 
     let changes = [
@@ -172,35 +131,13 @@ async fn admin_saves_and_staff_pages_follow_the_clinic_language_and_time_zone() 
     assert_eq!(s.time_zone, "Europe/Madrid");
     assert_eq!(s.country_code, Some(34));
     assert!(s.landing_show_study_date && !s.landing_show_study_description);
-    assert_eq!(
-        s.deid,
-        DeidOptions {
-            retain_dates: DateRetention::Shift,
-            clean_descriptors: true,
-            ..Default::default()
-        }
-    );
+    assert_eq!(s.deid, DeidOptions { retain_dates: DateRetention::Shift, clean_descriptors: true, ..Default::default() });
     assert_eq!(s.link_code_version, Some(1));
-    let hash = app
-        .store
-        .link_code_hash(app.account, 1)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        verify_password("sol-2026", &hash),
-        "stored as an argon2 hash of exactly what was typed"
-    );
+    let hash = app.store.link_code_hash(app.account, 1).await.unwrap().unwrap();
+    assert!(verify_password("sol-2026", &hash), "stored as an argon2 hash of exactly what was typed");
     let audit = app.store.audit_events(Some(app.account), 10).await.unwrap();
-    assert_eq!(
-        actions(&audit)[..2],
-        ["settings.link_code_set", "settings.updated"]
-    );
-    assert!(
-        audit
-            .iter()
-            .all(|r| !r.event.detail.contains("sol-2026") && !r.event.detail.contains("910"))
-    );
+    assert_eq!(actions(&audit)[..2], ["settings.link_code_set", "settings.updated"]);
+    assert!(audit.iter().all(|r| !r.event.detail.contains("sol-2026") && !r.event.detail.contains("910")));
 
     // No cookie, an English browser: the clinic's Spanish wins, and the code is never shown.
     let resp = admin
@@ -218,29 +155,15 @@ async fn admin_saves_and_staff_pages_follow_the_clinic_language_and_time_zone() 
     assert!(html.contains("+34 (España)"));
 
     // The user's own switch beats the clinic's default.
-    admin
-        .get(format!("{}/lang?to=en&next=%2F", app.base))
-        .send()
-        .await
-        .unwrap();
+    admin.get(format!("{}/lang?to=en&next=%2F", app.base)).send().await.unwrap();
     let html = settings_page(&app, &admin).await;
     assert!(html.contains("<html lang=\"en\">") && html.contains("+34 (Spain)"));
 
     // Our own timestamps are shown in the clinic's zone, DICOM's are not shifted.
     let study_uid = "1.2.826.0.1.3680043.10.1.77";
     let meta = InstanceMeta {
-        study: StudyInfo {
-            study_uid: study_uid.into(),
-            date: Some("20261126".into()),
-            time: Some("093000".into()),
-            ..Default::default()
-        },
-        series: SeriesInfo {
-            series_uid: "1.2.826.0.1.3680043.10.1.77.1".into(),
-            modality: Some("US".into()),
-            number: Some(1),
-            description: None,
-        },
+        study: StudyInfo { study_uid: study_uid.into(), date: Some("20261126".into()), time: Some("093000".into()), ..Default::default() },
+        series: SeriesInfo { series_uid: "1.2.826.0.1.3680043.10.1.77.1".into(), modality: Some("US".into()), number: Some(1), description: None },
         instance: InstanceInfo {
             sop_uid: "1.2.826.0.1.3680043.10.1.77.1.1".into(),
             sop_class_uid: "1.2.840.10008.5.1.4.1.1.6.1".into(),
@@ -261,19 +184,9 @@ async fn admin_saves_and_staff_pages_follow_the_clinic_language_and_time_zone() 
         received_from: "test",
     };
     app.store.insert_instance(&new).await.unwrap();
-    let html = admin
-        .get(format!("{}/studies/{study_uid}", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = admin.get(format!("{}/studies/{study_uid}", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("9:30 AM"), "the exam's own time as recorded");
-    assert!(
-        html.contains(" CET") || html.contains(" CEST"),
-        "received-at is labelled with the clinic's zone"
-    );
+    assert!(html.contains(" CET") || html.contains(" CEST"), "received-at is labelled with the clinic's zone");
     assert!(!html.contains(" UTC"));
 }
 
@@ -283,12 +196,7 @@ async fn invalid_settings_are_refused_field_by_field_and_nothing_is_saved() {
     let (admin, csrf) = signed_in(&app, "boss@clinic.example", Role::Admin).await;
     let before = app.store.account_settings(app.account).await.unwrap();
 
-    let bad = [
-        ("link_lifetime_days", "45"),
-        ("time_zone", "Mars/Base"),
-        ("country_code", "3456"),
-        ("link_code_new", "s3cret-code"),
-    ];
+    let bad = [("link_lifetime_days", "45"), ("time_zone", "Mars/Base"), ("country_code", "3456"), ("link_code_new", "s3cret-code")];
     let resp = post(&app, &admin, form(&csrf, &bad)).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let html = resp.text().await.unwrap();
@@ -300,10 +208,7 @@ async fn invalid_settings_are_refused_field_by_field_and_nothing_is_saved() {
     ] {
         assert!(html.contains(message), "missing {message:?}");
     }
-    assert!(
-        html.contains("id=\"time_zone\" name=\"time_zone\" value=\"Mars/Base\""),
-        "what was typed is kept"
-    );
+    assert!(html.contains("id=\"time_zone\" name=\"time_zone\" value=\"Mars/Base\""), "what was typed is kept");
     assert!(html.contains("aria-describedby=\"link_lifetime_days-error\""));
     assert!(!html.contains("s3cret-code"), "a code is never echoed");
 
@@ -312,31 +217,16 @@ async fn invalid_settings_are_refused_field_by_field_and_nothing_is_saved() {
     big.resize(600 * 1024, 0);
     let resp = post(&app, &admin, with_logo(form(&csrf, &[]), big, "big.png")).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        resp.text()
-            .await
-            .unwrap()
-            .contains("The logo is larger than 512 KB.")
-    );
+    assert!(resp.text().await.unwrap().contains("The logo is larger than 512 KB."));
     let mut huge = PNG.to_vec();
     huge.resize(6 * 1024 * 1024, 0);
     let resp = post(&app, &admin, with_logo(form(&csrf, &[]), huge, "huge.png")).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        resp.text()
-            .await
-            .unwrap()
-            .contains("The logo is larger than 512 KB.")
-    );
+    assert!(resp.text().await.unwrap().contains("The logo is larger than 512 KB."));
     let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec();
     let resp = post(&app, &admin, with_logo(form(&csrf, &[]), svg, "logo.png")).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        resp.text()
-            .await
-            .unwrap()
-            .contains("The logo must be a PNG or JPEG image.")
-    );
+    assert!(resp.text().await.unwrap().contains("The logo must be a PNG or JPEG image."));
 
     // Spanish messages for a Spanish reader.
     let resp = admin
@@ -346,17 +236,9 @@ async fn invalid_settings_are_refused_field_by_field_and_nothing_is_saved() {
         .send()
         .await
         .unwrap();
-    assert!(
-        resp.text()
-            .await
-            .unwrap()
-            .contains("Elija 7, 30, 90, 180 o 365 días.")
-    );
+    assert!(resp.text().await.unwrap().contains("Elija 7, 30, 90, 180 o 365 días."));
 
-    assert_eq!(
-        app.store.account_settings(app.account).await.unwrap(),
-        before
-    );
+    assert_eq!(app.store.account_settings(app.account).await.unwrap(), before);
     let audit = app.store.audit_events(Some(app.account), 10).await.unwrap();
     assert!(!actions(&audit).iter().any(|a| a.starts_with("settings.")));
 }
@@ -365,48 +247,19 @@ async fn invalid_settings_are_refused_field_by_field_and_nothing_is_saved() {
 async fn only_admins_with_the_csrf_token_may_change_settings() {
     let app = spawn_app().await;
     let (staff, staff_csrf) = signed_in(&app, "ana@clinic.example", Role::Staff).await;
-    let resp = staff
-        .get(format!("{}/admin/settings", app.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = staff.get(format!("{}/admin/settings", app.base)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    let resp = post(
-        &app,
-        &staff,
-        form(&staff_csrf, &[("link_lifetime_days", "7")]),
-    )
-    .await;
+    let resp = post(&app, &staff, form(&staff_csrf, &[("link_lifetime_days", "7")])).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    let home = staff
-        .get(format!("{}/", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        !home.contains("/admin/settings"),
-        "staff don't see the Settings link"
-    );
+    let home = staff.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!home.contains("/admin/settings"), "staff don't see the Settings link");
 
     let (admin, csrf) = signed_in(&app, "boss@clinic.example", Role::Admin).await;
     let change = [("link_lifetime_days", "7")];
-    assert_eq!(
-        post(&app, &admin, form("wrong-token", &change))
-            .await
-            .status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(post(&app, &admin, form("wrong-token", &change)).await.status(), StatusCode::FORBIDDEN);
     // The token must come first, before any file is read.
-    let late = Form::new()
-        .text("link_lifetime_days", "7")
-        .text("csrf", csrf.clone());
-    assert_eq!(
-        post(&app, &admin, late).await.status(),
-        StatusCode::FORBIDDEN
-    );
+    let late = Form::new().text("link_lifetime_days", "7").text("csrf", csrf.clone());
+    assert_eq!(post(&app, &admin, late).await.status(), StatusCode::FORBIDDEN);
     let cross_site = admin
         .post(format!("{}/admin/settings", app.base))
         .header("origin", "https://evil.example")
@@ -415,44 +268,13 @@ async fn only_admins_with_the_csrf_token_may_change_settings() {
         .await
         .unwrap();
     assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
-    let anonymous = client()
-        .post(format!("{}/admin/settings", app.base))
-        .multipart(form(&csrf, &change))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        anonymous.status(),
-        StatusCode::SEE_OTHER,
-        "signed out: sign in again"
-    );
-    assert!(
-        anonymous.headers()[LOCATION]
-            .to_str()
-            .unwrap()
-            .starts_with("/login?next=")
-    );
-    assert_eq!(
-        app.store
-            .account_settings(app.account)
-            .await
-            .unwrap()
-            .link_lifetime_days,
-        90
-    );
+    let anonymous = client().post(format!("{}/admin/settings", app.base)).multipart(form(&csrf, &change)).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "signed out: sign in again");
+    assert!(anonymous.headers()[LOCATION].to_str().unwrap().starts_with("/login?next="));
+    assert_eq!(app.store.account_settings(app.account).await.unwrap().link_lifetime_days, 90);
 
-    assert_eq!(
-        post(&app, &admin, form(&csrf, &change)).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        app.store
-            .account_settings(app.account)
-            .await
-            .unwrap()
-            .link_lifetime_days,
-        7
-    );
+    assert_eq!(post(&app, &admin, form(&csrf, &change)).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.store.account_settings(app.account).await.unwrap().link_lifetime_days, 7);
 }
 
 #[tokio::test]
@@ -460,99 +282,42 @@ async fn the_logo_is_served_publicly_as_uploaded_and_can_be_replaced_or_removed(
     let app = spawn_app().await;
     let (admin, csrf) = signed_in(&app, "boss@clinic.example", Role::Admin).await;
     let url = format!("{}/clinic/{}/logo", app.base, app.account);
-    assert_eq!(
-        client().get(&url).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(client().get(&url).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 
-    let resp = post(
-        &app,
-        &admin,
-        with_logo(form(&csrf, &[]), PNG.to_vec(), "logo.png"),
-    )
-    .await;
+    let resp = post(&app, &admin, with_logo(form(&csrf, &[]), PNG.to_vec(), "logo.png")).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let logo = app
-        .store
-        .account_settings(app.account)
-        .await
-        .unwrap()
-        .logo
-        .unwrap();
-    assert!(
-        logo.blob_key
-            .starts_with(&format!("settings/{}/logo-", app.account))
-            && logo.blob_key.ends_with(".png")
-    );
+    let logo = app.store.account_settings(app.account).await.unwrap().logo.unwrap();
+    assert!(logo.blob_key.starts_with(&format!("settings/{}/logo-", app.account)) && logo.blob_key.ends_with(".png"));
     let html = settings_page(&app, &admin).await;
     let versioned = format!("/clinic/{}/logo?v={}", app.account, logo.version());
-    assert!(
-        html.contains(&format!("src=\"{versioned}\"")),
-        "a preview of the current logo"
-    );
+    assert!(html.contains(&format!("src=\"{versioned}\"")), "a preview of the current logo");
 
     // Anyone may fetch it (patients' mail clients do), typed by its content.
-    let resp = client()
-        .get(format!("{}{versioned}", app.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = client().get(format!("{}{versioned}", app.base)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()[CONTENT_TYPE], "image/png");
     assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
-    assert!(
-        resp.headers()[CACHE_CONTROL]
-            .to_str()
-            .unwrap()
-            .contains("immutable")
-    );
+    assert!(resp.headers()[CACHE_CONTROL].to_str().unwrap().contains("immutable"));
     assert_eq!(resp.bytes().await.unwrap().as_ref(), PNG);
     let unversioned = client().get(&url).send().await.unwrap();
     assert_eq!(unversioned.headers()[CACHE_CONTROL], "public, max-age=300");
 
     // A JPEG replaces it; the old blob goes.
     let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'].to_vec();
-    post(
-        &app,
-        &admin,
-        with_logo(form(&csrf, &[]), jpeg.clone(), "logo.jpg"),
-    )
-    .await;
-    let new_logo = app
-        .store
-        .account_settings(app.account)
-        .await
-        .unwrap()
-        .logo
-        .unwrap();
+    post(&app, &admin, with_logo(form(&csrf, &[]), jpeg.clone(), "logo.jpg")).await;
+    let new_logo = app.store.account_settings(app.account).await.unwrap().logo.unwrap();
     assert_ne!(new_logo, logo);
-    assert!(
-        app.ingest.blobs().get(&logo.blob_key).await.is_err(),
-        "the replaced logo is deleted"
-    );
+    assert!(app.ingest.blobs().get(&logo.blob_key).await.is_err(), "the replaced logo is deleted");
     let resp = client().get(&url).send().await.unwrap();
     assert_eq!(resp.headers()[CONTENT_TYPE], "image/jpeg");
 
     // Saving without a file keeps it; ticking "remove" removes it.
     post(&app, &admin, form(&csrf, &[("phone", "910 000 000")])).await;
-    assert_eq!(
-        app.store.account_settings(app.account).await.unwrap().logo,
-        Some(new_logo)
-    );
+    assert_eq!(app.store.account_settings(app.account).await.unwrap().logo, Some(new_logo));
     post(&app, &admin, form(&csrf, &[("logo_remove", "1")])).await;
-    assert_eq!(
-        app.store.account_settings(app.account).await.unwrap().logo,
-        None
-    );
-    assert_eq!(
-        client().get(&url).send().await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
-    let other = client()
-        .get(format!("{}/clinic/999999/logo", app.base))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(app.store.account_settings(app.account).await.unwrap().logo, None);
+    assert_eq!(client().get(&url).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let other = client().get(format!("{}/clinic/999999/logo", app.base)).send().await.unwrap();
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
 }
 
@@ -560,100 +325,31 @@ async fn the_logo_is_served_publicly_as_uploaded_and_can_be_replaced_or_removed(
 async fn changing_the_link_code_keeps_old_versions_and_removing_it_clears_them() {
     let app = spawn_app().await;
     let (admin, csrf) = signed_in(&app, "boss@clinic.example", Role::Admin).await;
-    assert!(
-        settings_page(&app, &admin)
-            .await
-            .contains("No code is set.")
-    );
+    assert!(settings_page(&app, &admin).await.contains("No code is set."));
 
-    post(
-        &app,
-        &admin,
-        form(&csrf, &[("link_code_new", "first-code")]),
-    )
-    .await;
-    post(
-        &app,
-        &admin,
-        form(&csrf, &[("link_code_new", "second-code")]),
-    )
-    .await;
-    assert_eq!(
-        app.store
-            .current_link_code_version(app.account)
-            .await
-            .unwrap(),
-        Some(2)
-    );
-    let v1 = app
-        .store
-        .link_code_hash(app.account, 1)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        verify_password("first-code", &v1),
-        "links made under v1 keep their code"
-    );
+    post(&app, &admin, form(&csrf, &[("link_code_new", "first-code")])).await;
+    post(&app, &admin, form(&csrf, &[("link_code_new", "second-code")])).await;
+    assert_eq!(app.store.current_link_code_version(app.account).await.unwrap(), Some(2));
+    let v1 = app.store.link_code_hash(app.account, 1).await.unwrap().unwrap();
+    assert!(verify_password("first-code", &v1), "links made under v1 keep their code");
 
     // Saving other fields leaves the code alone.
     post(&app, &admin, form(&csrf, &[("phone", "910 000 000")])).await;
-    assert_eq!(
-        app.store
-            .current_link_code_version(app.account)
-            .await
-            .unwrap(),
-        Some(2)
-    );
+    assert_eq!(app.store.current_link_code_version(app.account).await.unwrap(), Some(2));
 
     // New code and removal at once is ambiguous: refused.
-    let resp = post(
-        &app,
-        &admin,
-        form(
-            &csrf,
-            &[("link_code_new", "third-code"), ("link_code_remove", "1")],
-        ),
-    )
-    .await;
+    let resp = post(&app, &admin, form(&csrf, &[("link_code_new", "third-code"), ("link_code_remove", "1")])).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        resp.text()
-            .await
-            .unwrap()
-            .contains("Either enter a new code or remove it, not both.")
-    );
+    assert!(resp.text().await.unwrap().contains("Either enter a new code or remove it, not both."));
     let resp = post(&app, &admin, form(&csrf, &[("link_code_new", "short")])).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 
     let resp = post(&app, &admin, form(&csrf, &[("link_code_remove", "1")])).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        app.store
-            .current_link_code_version(app.account)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        app.store.link_code_hash(app.account, 1).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        app.store.link_code_hash(app.account, 2).await.unwrap(),
-        None
-    );
-    assert!(
-        settings_page(&app, &admin)
-            .await
-            .contains("No code is set.")
-    );
+    assert_eq!(app.store.current_link_code_version(app.account).await.unwrap(), None);
+    assert_eq!(app.store.link_code_hash(app.account, 1).await.unwrap(), None);
+    assert_eq!(app.store.link_code_hash(app.account, 2).await.unwrap(), None);
+    assert!(settings_page(&app, &admin).await.contains("No code is set."));
     let audit = app.store.audit_events(Some(app.account), 20).await.unwrap();
-    assert_eq!(
-        actions(&audit)
-            .iter()
-            .filter(|a| a.starts_with("settings.link_code"))
-            .count(),
-        3
-    );
+    assert_eq!(actions(&audit).iter().filter(|a| a.starts_with("settings.link_code")).count(), 3);
 }

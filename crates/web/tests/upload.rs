@@ -36,43 +36,19 @@ async fn staff_client(app: &TestApp) -> (reqwest::Client, String) {
         })
         .await
         .unwrap();
-    let c = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let login = c
-        .get(format!("{}/login", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let login = c.get(format!("{}/login", app.base)).send().await.unwrap().text().await.unwrap();
     let csrf = between(&login, "name=\"csrf\" value=\"", "\"");
     let resp = c
         .post(format!("{}/login", app.base))
-        .form(&[
-            ("email", "tech@clinic.example"),
-            ("password", PASSWORD),
-            ("csrf", &csrf),
-        ])
+        .form(&[("email", "tech@clinic.example"), ("password", PASSWORD), ("csrf", &csrf)])
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK, "followed the redirect home");
-    let page = c
-        .get(format!("{}/upload", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = c.get(format!("{}/upload", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("webkitdirectory"));
-    (
-        c,
-        between(&page, "<meta name=\"csrf-token\" content=\"", "\""),
-    )
+    (c, between(&page, "<meta name=\"csrf-token\" content=\"", "\""))
 }
 
 fn between(s: &str, start: &str, end: &str) -> String {
@@ -80,13 +56,7 @@ fn between(s: &str, start: &str, end: &str) -> String {
     s[i..i + s[i..].find(end).unwrap()].to_string()
 }
 
-async fn upload(
-    app: &TestApp,
-    c: &reqwest::Client,
-    csrf: &str,
-    name: &str,
-    body: Vec<u8>,
-) -> reqwest::Response {
+async fn upload(app: &TestApp, c: &reqwest::Client, csrf: &str, name: &str, body: Vec<u8>) -> reqwest::Response {
     c.post(format!("{}/upload", app.base))
         .header("content-type", "application/octet-stream")
         .header("x-file-name", name)
@@ -123,14 +93,7 @@ async fn dicom_file_is_stored_then_duplicate() {
     assert_eq!(app.store.count_instances(app.account).await.unwrap(), 1);
 
     // The Studies screen lists it; one audit event per request, counts only.
-    let home = c
-        .get(format!("{}/", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = c.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("One study"), "{home}");
     let uploads: Vec<_> = app
         .store
@@ -141,14 +104,7 @@ async fn dicom_file_is_stored_then_duplicate() {
         .filter(|e| e.event.action == "upload")
         .collect();
     assert_eq!(uploads.len(), 2);
-    let detail: Value = serde_json::from_str(
-        &uploads
-            .iter()
-            .map(|e| e.event.detail.clone())
-            .find(|d| d.contains("\"stored\":1"))
-            .unwrap(),
-    )
-    .unwrap();
+    let detail: Value = serde_json::from_str(&uploads.iter().map(|e| e.event.detail.clone()).find(|d| d.contains("\"stored\":1")).unwrap()).unwrap();
     assert_eq!(detail["files"], 1);
 }
 
@@ -158,17 +114,14 @@ async fn zip_entries_are_ingested_one_by_one() {
     let (c, csrf) = staff_client(&app).await;
 
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     zip.add_directory("study/", opts).unwrap();
     zip.start_file("study/IM0001", opts).unwrap();
     zip.write_all(&ct_small()).unwrap();
     zip.start_file("study/IM0002.dcm", opts).unwrap();
-    zip.write_all(&std::fs::read(corpus().join("ct/ct_wg04_ct1_j2k_lossy.dcm")).unwrap())
-        .unwrap();
+    zip.write_all(&std::fs::read(corpus().join("ct/ct_wg04_ct1_j2k_lossy.dcm")).unwrap()).unwrap();
     zip.start_file("study/notes.txt", opts).unwrap();
-    zip.write_all(b"not an image at all, just some notes")
-        .unwrap();
+    zip.write_all(b"not an image at all, just some notes").unwrap();
     zip.start_file("__MACOSX/study/._IM0001", opts).unwrap();
     zip.write_all(b"resource fork").unwrap();
     zip.start_file("study/.DS_Store", opts).unwrap();
@@ -177,11 +130,7 @@ async fn zip_entries_are_ingested_one_by_one() {
 
     let r = results(upload(&app, &c, &csrf, "cd.zip", bytes).await).await;
     assert_eq!(r.len(), 3, "directories and OS clutter are skipped: {r:?}");
-    let by_name = |n: &str| {
-        r.iter()
-            .find(|x| x["name"] == n)
-            .unwrap_or_else(|| panic!("{n} in {r:?}"))
-    };
+    let by_name = |n: &str| r.iter().find(|x| x["name"] == n).unwrap_or_else(|| panic!("{n} in {r:?}"));
     assert_eq!(by_name("cd.zip/study/IM0001")["status"], "stored");
     assert_eq!(by_name("cd.zip/study/IM0002.dcm")["status"], "stored");
     let junk = by_name("cd.zip/study/notes.txt");
@@ -199,17 +148,7 @@ async fn zip_entries_are_ingested_one_by_one() {
 async fn non_dicom_is_refused_with_a_reason() {
     let app = spawn_app().await;
     let (c, csrf) = staff_client(&app).await;
-    let r = results(
-        upload(
-            &app,
-            &c,
-            &csrf,
-            "report.pdf",
-            b"%PDF-1.4 not dicom at all".repeat(20),
-        )
-        .await,
-    )
-    .await;
+    let r = results(upload(&app, &c, &csrf, "report.pdf", b"%PDF-1.4 not dicom at all".repeat(20)).await).await;
     assert_eq!(r[0]["status"], "refused");
     assert_eq!(r[0]["reason"], "Not a DICOM file.");
     assert!(r[0]["detail"].as_str().is_some_and(|d| !d.is_empty()));
@@ -233,11 +172,7 @@ async fn non_dicom_is_refused_with_a_reason() {
 
 #[tokio::test]
 async fn oversized_upload_is_413() {
-    let app = spawn_app_with(WebConfig {
-        max_upload_bytes: 16 * 1024,
-        ..WebConfig::default()
-    })
-    .await;
+    let app = spawn_app_with(WebConfig { max_upload_bytes: 16 * 1024, ..WebConfig::default() }).await;
     let (c, csrf) = staff_client(&app).await;
     let body = ct_small();
     assert!(body.len() > 16 * 1024);
@@ -245,8 +180,7 @@ async fn oversized_upload_is_413() {
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
     // Without Content-Length (chunked), the limit holds while streaming.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        ct_small().chunks(4096).map(|c| Ok(c.to_vec())).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = ct_small().chunks(4096).map(|c| Ok(c.to_vec())).collect();
     let resp = c
         .post(format!("{}/upload", app.base))
         .header("x-csrf-token", &csrf)

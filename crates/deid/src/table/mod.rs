@@ -63,11 +63,7 @@ pub fn private_row() -> &'static Row {
 }
 
 static EXACT: LazyLock<HashMap<u32, &'static Row>> = LazyLock::new(|| {
-    generated::ROWS
-        .iter()
-        .filter(|r| r.mask == u32::MAX)
-        .map(|r| (r.tag, r))
-        .collect()
+    generated::ROWS.iter().filter(|r| r.mask == u32::MAX).map(|r| (r.tag, r)).collect()
 });
 
 /// The row for a public tag, if the table lists it.
@@ -76,9 +72,7 @@ pub fn lookup(tag: Tag) -> Option<&'static Row> {
     if let Some(row) = EXACT.get(&key) {
         return Some(row);
     }
-    generated::ROWS
-        .iter()
-        .find(|r| r.mask != u32::MAX && key & r.mask == r.tag)
+    generated::ROWS.iter().find(|r| r.mask != u32::MAX && key & r.mask == r.tag)
 }
 
 /// Tags the engine treats as Type 1 in the IODs that carry them, so that a
@@ -147,10 +141,7 @@ pub fn resolve(row: &Row, tag: Tag, profile: &Profile) -> Action {
         return a;
     }
     let type1 = TYPE1_FOR_DUMMY.contains(&tag);
-    let combined = matches!(
-        row.basic,
-        Action::XZ | Action::XD | Action::XZD | Action::ZD
-    );
+    let combined = matches!(row.basic, Action::XZ | Action::XD | Action::XZD | Action::ZD);
     if combined && row.name.starts_with("Referenced") && row.name.ends_with("Sequence") {
         // A reference sequence holds only class and instance UIDs: kept with
         // its UIDs replaced (as U* allows) it stays valid where it is Type 1 or
@@ -159,20 +150,8 @@ pub fn resolve(row: &Row, tag: Tag, profile: &Profile) -> Action {
     }
     match row.basic {
         Action::XZ => Action::Z,
-        Action::XD => {
-            if type1 {
-                Action::D
-            } else {
-                Action::X
-            }
-        }
-        Action::XZD | Action::ZD => {
-            if type1 {
-                Action::D
-            } else {
-                Action::Z
-            }
-        }
+        Action::XD => if type1 { Action::D } else { Action::X },
+        Action::XZD | Action::ZD => if type1 { Action::D } else { Action::Z },
         Action::XZU => Action::U,
         a => a,
     }
@@ -193,10 +172,7 @@ mod tests {
         assert_eq!(lookup(Tag(0x0010, 0x0010)).unwrap().name, "Patient's Name");
         assert_eq!(lookup(Tag(0x6002, 0x3000)).unwrap().name, "Overlay Data");
         assert_eq!(lookup(Tag(0x5004, 0x0010)).unwrap().name, "Curve Data");
-        assert!(
-            lookup(Tag(0x0028, 0x0010)).is_none(),
-            "Rows is not in the table"
-        );
+        assert!(lookup(Tag(0x0028, 0x0010)).is_none(), "Rows is not in the table");
     }
 
     #[test]
@@ -204,25 +180,13 @@ mod tests {
         let acq = lookup(Tag(0x0008, 0x0022)).unwrap();
         let tag = Tag(0x0008, 0x0022);
         assert_eq!(resolve(acq, tag, &Profile::default()), Action::Z);
-        let full = Profile {
-            retain_dates: DateOption::Full,
-            ..Profile::default()
-        };
+        let full = Profile { retain_dates: DateOption::Full, ..Profile::default() };
         assert_eq!(resolve(acq, tag, &full), Action::K);
-        let shift = Profile {
-            retain_dates: DateOption::Shift,
-            ..Profile::default()
-        };
+        let shift = Profile { retain_dates: DateOption::Shift, ..Profile::default() };
         assert_eq!(resolve(acq, tag, &shift), Action::C);
         let serial = lookup(Tag(0x0018, 0x1000)).unwrap();
-        assert_eq!(
-            resolve(serial, Tag(0x0018, 0x1000), &Profile::default()),
-            Action::D
-        );
-        let dev = Profile {
-            retain_device_identity: true,
-            ..Profile::default()
-        };
+        assert_eq!(resolve(serial, Tag(0x0018, 0x1000), &Profile::default()), Action::D);
+        let dev = Profile { retain_device_identity: true, ..Profile::default() };
         assert_eq!(resolve(serial, Tag(0x0018, 0x1000), &dev), Action::K);
     }
 }

@@ -10,9 +10,7 @@ use studylink_deid::{Deidentifier, Profile, ShareKeys};
 pub fn corpus() -> PathBuf {
     let p = std::env::var("STUDYLINK_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        });
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
     assert!(
         p.join("MANIFEST.tsv").exists(),
         "DICOM corpus not found at {}: set STUDYLINK_CORPUS to the folder holding MANIFEST.tsv",
@@ -36,9 +34,7 @@ pub fn corpus_files(folder: &str) -> Vec<PathBuf> {
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy().to_string();
             !matches!(name.as_str(), "MANIFEST.tsv" | "README.md" | "SHA256SUMS")
-                && !p
-                    .components()
-                    .any(|c| c.as_os_str() == "_licences_and_provenance")
+                && !p.components().any(|c| c.as_os_str() == "_licences_and_provenance")
         })
         .collect();
     v.sort();
@@ -59,16 +55,11 @@ pub fn deid_with(profile: Profile, secret: u8) -> Deidentifier {
 
 /// Parses an output with dicom-object (as an independent reader would).
 pub fn open(bytes: &[u8]) -> DefaultDicomObject {
-    OpenFileOptions::new()
-        .from_reader(&bytes[128..])
-        .expect("output must parse as Part 10")
+    OpenFileOptions::new().from_reader(&bytes[128..]).expect("output must parse as Part 10")
 }
 
 pub fn find(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty()
-        && hay
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// MANIFEST.tsv rows: (relative path, burned-in / PHI-like column).
@@ -76,10 +67,7 @@ pub fn manifest() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(corpus().join("MANIFEST.tsv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    let col = header
-        .iter()
-        .position(|h| h.starts_with("burned_in_annotation"))
-        .unwrap();
+    let col = header.iter().position(|h| h.starts_with("burned_in_annotation")).unwrap();
     lines
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
@@ -98,15 +86,8 @@ pub fn el(tag: (u16, u16), vr: VR, v: &str) -> InMemElement {
 }
 
 pub fn sq(tag: (u16, u16), items: Vec<Vec<InMemElement>>) -> InMemElement {
-    let items: Vec<InMemDicomObject> = items
-        .into_iter()
-        .map(InMemDicomObject::from_element_iter)
-        .collect();
-    DataElement::new(
-        Tag(tag.0, tag.1),
-        VR::SQ,
-        DataSetSequence::new(items, Length::UNDEFINED),
-    )
+    let items: Vec<InMemDicomObject> = items.into_iter().map(InMemDicomObject::from_element_iter).collect();
+    DataElement::new(Tag(tag.0, tag.1), VR::SQ, DataSetSequence::new(items, Length::UNDEFINED))
 }
 
 /// A small CT object with typical identifying attributes; `extra` adds or replaces elements.
@@ -146,11 +127,7 @@ pub fn ct_object(sop_instance: &str, extra: Vec<InMemElement>) -> Vec<u8> {
         DataElement::new(Tag(0x0028, 0x0102), VR::US, PrimitiveValue::from(7u16)),
         DataElement::new(Tag(0x0028, 0x0103), VR::US, PrimitiveValue::from(0u16)),
         el((0x0028, 0x0301), VR::CS, "NO"),
-        DataElement::new(
-            Tag(0x7FE0, 0x0010),
-            VR::OB,
-            PrimitiveValue::U8(vec![1, 2, 3, 4].into()),
-        ),
+        DataElement::new(Tag(0x7FE0, 0x0010), VR::OB, PrimitiveValue::U8(vec![1, 2, 3, 4].into())),
     ]);
     for e in extra {
         obj.put(e);
@@ -168,11 +145,7 @@ pub fn ct_object(sop_instance: &str, extra: Vec<InMemElement>) -> Vec<u8> {
 
 /// The string value of `tag` at the top level of an output, trimmed.
 pub fn get(obj: &DefaultDicomObject, tag: (u16, u16)) -> Option<String> {
-    obj.get(Tag(tag.0, tag.1)).map(|e| {
-        e.to_str()
-            .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
-            .unwrap_or_default()
-    })
+    obj.get(Tag(tag.0, tag.1)).map(|e| e.to_str().map(|s| s.trim_end_matches(['\0', ' ']).to_string()).unwrap_or_default())
 }
 
 /// `needle` as a whole token (no letter or digit on either side), ASCII case-insensitive.

@@ -30,16 +30,10 @@ pub fn open(path: &Path) -> Result<DefaultDicomObject, String> {
     match studylink_ingest::parse_file(path, &[]) {
         Ok(parsed) => {
             let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-            f.seek(SeekFrom::Start(parsed.dataset_offset))
-                .map_err(|e| e.to_string())?;
+            f.seek(SeekFrom::Start(parsed.dataset_offset)).map_err(|e| e.to_string())?;
             let i = &parsed.meta.instance;
-            studylink_imaging::read_dataset(
-                std::io::BufReader::new(f),
-                &i.transfer_syntax,
-                &i.sop_class_uid,
-                &i.sop_uid,
-            )
-            .map_err(|e| e.to_string())
+            studylink_imaging::read_dataset(std::io::BufReader::new(f), &i.transfer_syntax, &i.sop_class_uid, &i.sop_uid)
+                .map_err(|e| e.to_string())
         }
         Err(e) => {
             let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
@@ -47,13 +41,8 @@ pub fn open(path: &Path) -> Result<DefaultDicomObject, String> {
             if has_dicm || path.to_string_lossy().contains("invalid_and_edge") {
                 return Err(format!("ingest refuses it: {e}"));
             }
-            studylink_imaging::read_dataset(
-                Cursor::new(bytes),
-                "1.2.840.10008.1.2",
-                "1.2.840.10008.5.1.4.1.1.7",
-                "1.2.3",
-            )
-            .map_err(|e| e.to_string())
+            studylink_imaging::read_dataset(Cursor::new(bytes), "1.2.840.10008.1.2", "1.2.840.10008.5.1.4.1.1.7", "1.2.3")
+                .map_err(|e| e.to_string())
         }
     }
 }
@@ -62,19 +51,6 @@ pub fn open(path: &Path) -> Result<DefaultDicomObject, String> {
 pub fn manifest() -> Vec<std::collections::HashMap<String, String>> {
     let text = std::fs::read_to_string(corpus_root().join("MANIFEST.tsv")).unwrap();
     let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split('\t')
-        .map(String::from)
-        .collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .cloned()
-                .zip(l.split('\t').map(String::from))
-                .collect()
-        })
-        .collect()
+    let header: Vec<String> = lines.next().unwrap().split('\t').map(String::from).collect();
+    lines.map(|l| header.iter().cloned().zip(l.split('\t').map(String::from)).collect()).collect()
 }

@@ -59,14 +59,10 @@ impl SqliteBlockingIndex {
         // Checkpoints move to a background thread: SQLite would otherwise run
         // one inside every thousandth page's commit, i.e. inside an ingest
         // that a device is waiting on.
-        conn.pragma_update(None, "wal_autocheckpoint", 0)
-            .map_err(db)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(db)?;
         let alive = Arc::new(());
         spawn_checkpointer(path, Arc::downgrade(&alive))?;
-        Ok(SqliteBlockingIndex {
-            conn: Mutex::new(conn),
-            _checkpointer: alive,
-        })
+        Ok(SqliteBlockingIndex { conn: Mutex::new(conn), _checkpointer: alive })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -85,23 +81,14 @@ impl BlockingIndex for SqliteBlockingIndex {
     fn insert_instance(&self, new: &NewInstance<'_>) -> StoreResult<InsertOutcome> {
         let mut conn = self.lock();
         let account = new.account_id.0;
-        let (p, st, se, inst) = (
-            &new.meta.patient,
-            &new.meta.study,
-            &new.meta.series,
-            &new.meta.instance,
-        );
+        let (p, st, se, inst) = (&new.meta.patient, &new.meta.study, &new.meta.series, &new.meta.instance);
         let now = now_millis();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
 
         let existing: Option<(i64, String)> = tx
             .prepare_cached(q::STUDY_PATIENT)
             .map_err(db)?
-            .query_row(params![account, st.study_uid], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(params![account, st.study_uid], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(db)?;
         let patient_key = p.key();
@@ -150,14 +137,7 @@ impl BlockingIndex for SqliteBlockingIndex {
             .prepare_cached(q::UPSERT_SERIES)
             .map_err(db)?
             .query_row(
-                params![
-                    account,
-                    study_ref,
-                    se.series_uid,
-                    text(&se.modality),
-                    se.number,
-                    text(&se.description)
-                ],
+                params![account, study_ref, se.series_uid, text(&se.modality), se.number, text(&se.description)],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(db)?;
@@ -192,10 +172,7 @@ impl BlockingIndex for SqliteBlockingIndex {
             tx.rollback().map_err(db)?;
             return match find(&conn, account, &inst.sop_uid)? {
                 Some((id, blob_key)) => Ok(InsertOutcome::Duplicate { id, blob_key }),
-                None => Err(StoreError::NotFound(format!(
-                    "instance row lost for {}",
-                    inst.sop_uid
-                ))),
+                None => Err(StoreError::NotFound(format!("instance row lost for {}", inst.sop_uid))),
             };
         };
         {
@@ -203,8 +180,7 @@ impl BlockingIndex for SqliteBlockingIndex {
             for c in &new.meta.contacts {
                 let value = c.value.trim();
                 if !value.is_empty() {
-                    add.execute(params![study_ref, c.kind.as_str(), value, c.source_tag])
-                        .map_err(db)?;
+                    add.execute(params![study_ref, c.kind.as_str(), value, c.source_tag]).map_err(db)?;
                 }
             }
         }
@@ -214,11 +190,7 @@ impl BlockingIndex for SqliteBlockingIndex {
 }
 
 fn spawn_checkpointer(path: &Path, alive: Weak<()>) -> StoreResult<()> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(db)?;
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(db)?;
     conn.busy_timeout(Duration::from_secs(1)).map_err(db)?;
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
@@ -235,16 +207,10 @@ fn spawn_checkpointer(path: &Path, alive: Weak<()>) -> StoreResult<()> {
     Ok(())
 }
 
-fn find(
-    conn: &Connection,
-    account: i64,
-    sop_uid: &str,
-) -> StoreResult<Option<(InstanceId, String)>> {
+fn find(conn: &Connection, account: i64, sop_uid: &str) -> StoreResult<Option<(InstanceId, String)>> {
     conn.prepare_cached(q::INSTANCE_KEY_BY_SOP)
         .map_err(db)?
-        .query_row(params![account, sop_uid], |r| {
-            Ok((InstanceId(r.get(0)?), r.get(1)?))
-        })
+        .query_row(params![account, sop_uid], |r| Ok((InstanceId(r.get(0)?), r.get(1)?)))
         .optional()
         .map_err(db)
 }

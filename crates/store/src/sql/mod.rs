@@ -131,15 +131,10 @@ impl SqliteStore {
             .connect_with(options.clone().pragma("query_only", "ON"))
             .await?;
         let path = options.get_filename().to_path_buf();
-        let blocking =
-            tokio::task::spawn_blocking(move || blocking::SqliteBlockingIndex::open(&path))
-                .await
-                .map_err(std::io::Error::other)??;
-        Ok(SqliteStore {
-            read,
-            write,
-            blocking: Some(Arc::new(blocking)),
-        })
+        let blocking = tokio::task::spawn_blocking(move || blocking::SqliteBlockingIndex::open(&path))
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(SqliteStore { read, write, blocking: Some(Arc::new(blocking)) })
     }
 
     /// IMMEDIATE takes the write lock up front: a deferred transaction that reads

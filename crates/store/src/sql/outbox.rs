@@ -154,12 +154,7 @@ macro_rules! impl_outbox {
                 status: &str,
                 now: Millis,
             ) -> StoreResult<()> {
-                sqlx::query(AUDIT_DELIVERY)
-                    .bind(id.0)
-                    .bind(now)
-                    .bind(status)
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query(AUDIT_DELIVERY).bind(id.0).bind(now).bind(status).execute(&mut **tx).await?;
                 Ok(())
             }
 
@@ -273,11 +268,7 @@ macro_rules! impl_outbox {
                 provider_id: Option<&str>,
                 now: Millis,
             ) -> StoreResult<bool> {
-                let q = sqlx::query(MARK_SENT)
-                    .bind(id.0)
-                    .bind(attempt)
-                    .bind(provider_id)
-                    .bind(now);
+                let q = sqlx::query(MARK_SENT).bind(id.0).bind(attempt).bind(provider_id).bind(now);
                 self.mark_audited(q, id, "sent", now).await
             }
 
@@ -308,11 +299,7 @@ macro_rules! impl_outbox {
                 error: &str,
                 now: Millis,
             ) -> StoreResult<bool> {
-                let q = sqlx::query(MARK_FAILED)
-                    .bind(id.0)
-                    .bind(attempt)
-                    .bind(error)
-                    .bind(now);
+                let q = sqlx::query(MARK_FAILED).bind(id.0).bind(attempt).bind(error).bind(now);
                 self.mark_audited(q, id, "failed", now).await
             }
 

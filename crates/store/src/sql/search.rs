@@ -96,12 +96,7 @@ fn conditions(sql: &mut Sql, account: AccountId, q: &StudySearch) {
         sql.and_cmp("s.study_date", ">=", range.from.as_deref());
         sql.and_cmp("s.study_date", "<=", range.to.as_deref());
     }
-    if let Some(m) = q
-        .modality
-        .as_deref()
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-    {
+    if let Some(m) = q.modality.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
         let p = sql.arg(Arg::Text(m.to_owned()));
         sql.push(&format!(
             " AND EXISTS (SELECT 1 FROM series se WHERE se.study_ref = s.id AND se.modality = {p})"
@@ -131,7 +126,9 @@ pub(super) fn count(account: AccountId, q: &StudySearch) -> Sql {
 
 /// Preview instances of some studies (see `Store::study_previews`).
 pub(super) fn previews(account: AccountId, study_uids: &[String], per_study: i64) -> Sql {
-    let mut sql = Sql::new("WITH chosen AS (SELECT st.id FROM studies st WHERE TRUE");
+    let mut sql = Sql::new(
+        "WITH chosen AS (SELECT st.id FROM studies st WHERE TRUE",
+    );
     sql.and_eq("st.account_id", account.0);
     sql.and_uid_list("st.study_uid", Some(&study_uids.join(",")));
     let per = sql.arg(Arg::Int(per_study.clamp(1, 100)));
@@ -158,10 +155,7 @@ mod tests {
     fn words_fold_case_accents_and_separators() {
         assert_eq!(search_terms("  García  ANA "), ["garcia", "ana"]);
         assert_eq!(search_terms("JOSÉ^MARÍA"), ["jose", "maria"]);
-        assert_eq!(
-            search_terms("O'Brien Núñez-Ibáñez"),
-            ["obrien", "nunez", "ibanez"]
-        );
+        assert_eq!(search_terms("O'Brien Núñez-Ibáñez"), ["obrien", "nunez", "ibanez"]);
         // Decomposed accents (e + U+0301) fold like precomposed ones.
         assert_eq!(search_terms("Jose\u{301}"), ["jose"]);
         assert_eq!(search_terms("ana ana"), ["ana"]);
@@ -195,49 +189,23 @@ mod tests {
         let pg = include_str!("../../migrations/postgres/0002_study_search.sql");
         let ascii_from: String = ('A'..='Z').collect();
         let ascii_to: String = ('a'..='z').collect();
-        assert!(
-            pg.contains(&format!("'{ascii_from}{FOLD_FROM}' ||")),
-            "PostgreSQL from-list differs"
-        );
-        assert!(
-            pg.contains(&format!("'{ascii_to}{FOLD_TO}'")),
-            "PostgreSQL to-list differs"
-        );
+        assert!(pg.contains(&format!("'{ascii_from}{FOLD_FROM}' ||")), "PostgreSQL from-list differs");
+        assert!(pg.contains(&format!("'{ascii_to}{FOLD_TO}'")), "PostgreSQL to-list differs");
         for c in FOLD_DROP {
-            let lit = if c == '\'' {
-                "''''".to_owned()
-            } else {
-                format!("chr({})", c as u32)
-            };
+            let lit = if c == '\'' { "''''".to_owned() } else { format!("chr({})", c as u32) };
             assert!(pg.contains(&lit), "PostgreSQL does not drop {c:?}");
         }
         let sqlite = include_str!("../../migrations/sqlite/0002_study_search.sql");
         for (f, t) in FOLD_FROM.chars().zip(FOLD_TO.chars()) {
-            assert!(
-                sqlite.contains(&format!(", '{f}', '{t}')")),
-                "SQLite does not fold {f}"
-            );
+            assert!(sqlite.contains(&format!(", '{f}', '{t}')")), "SQLite does not fold {f}");
         }
         for c in FOLD_DROP {
-            let lit = if c == '\'' {
-                "''''".to_owned()
-            } else {
-                format!("char({})", c as u32)
-            };
-            assert!(
-                sqlite.contains(&format!(", {lit}, '')")),
-                "SQLite does not drop {c:?}"
-            );
+            let lit = if c == '\'' { "''''".to_owned() } else { format!("char({})", c as u32) };
+            assert!(sqlite.contains(&format!(", {lit}, '')")), "SQLite does not drop {c:?}");
         }
         for sep in SEPARATORS {
-            assert!(
-                pg.contains("'[-= ,./^]+'") && pg.contains(sep),
-                "PostgreSQL split differs"
-            );
-            assert!(
-                sqlite.contains(&format!("'{sep}', '\",\"')")),
-                "SQLite does not split at {sep:?}"
-            );
+            assert!(pg.contains("'[-= ,./^]+'") && pg.contains(sep), "PostgreSQL split differs");
+            assert!(sqlite.contains(&format!("'{sep}', '\",\"')")), "SQLite does not split at {sep:?}");
         }
     }
 }

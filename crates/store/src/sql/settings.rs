@@ -40,7 +40,8 @@ pub(super) const BUMP_LINK_CODE_VERSION: &str = "INSERT INTO account_settings (a
      DO UPDATE SET link_code_version = account_settings.link_code_version + 1 RETURNING link_code_version";
 pub(super) const RETIRE_LINK_CODES: &str =
     "UPDATE account_link_codes SET retired_at = $2 WHERE account_id = $1 AND retired_at IS NULL";
-pub(super) const INSERT_LINK_CODE: &str = "INSERT INTO account_link_codes (account_id, version, code_hash, created_at) VALUES ($1, $2, $3, $4)";
+pub(super) const INSERT_LINK_CODE: &str =
+    "INSERT INTO account_link_codes (account_id, version, code_hash, created_at) VALUES ($1, $2, $3, $4)";
 /// A version's hash, unless the code was removed after it.
 pub(super) const LINK_CODE_HASH: &str = "SELECT c.code_hash FROM account_link_codes c \
      WHERE c.account_id = $1 AND c.version = $2 AND c.code_hash IS NOT NULL \
@@ -83,27 +84,19 @@ impl SettingsDb {
     pub(super) fn into_settings(self) -> StoreResult<AccountSettings> {
         let d = AccountSettings::defaults(&self.account_name);
         let default_language = match self.default_language {
-            Some(l) => Some(
-                Language::parse(&l).ok_or_else(|| corrupt(format!("unknown language {l:?}")))?,
-            ),
+            Some(l) => Some(Language::parse(&l).ok_or_else(|| corrupt(format!("unknown language {l:?}")))?),
             None => None,
         };
         let retain_dates = match self.deid_retain_dates {
-            Some(r) => DateRetention::parse(&r)
-                .ok_or_else(|| corrupt(format!("unknown date option {r:?}")))?,
+            Some(r) => DateRetention::parse(&r).ok_or_else(|| corrupt(format!("unknown date option {r:?}")))?,
             None => d.deid.retain_dates,
         };
         let country_code = match self.country_code {
-            Some(c) => {
-                Some(u16::try_from(c).map_err(|_| corrupt(format!("bad country code {c}")))?)
-            }
+            Some(c) => Some(u16::try_from(c).map_err(|_| corrupt(format!("bad country code {c}")))?),
             None => None,
         };
         let logo = match (self.logo_blob_key, self.logo_content_type) {
-            (Some(blob_key), Some(content_type)) => Some(Logo {
-                blob_key,
-                content_type,
-            }),
+            (Some(blob_key), Some(content_type)) => Some(Logo { blob_key, content_type }),
             _ => None,
         };
         Ok(AccountSettings {
@@ -116,9 +109,7 @@ impl SettingsDb {
             time_zone: self.time_zone.unwrap_or(d.time_zone),
             country_code,
             link_lifetime_days: self.link_lifetime_days.unwrap_or(d.link_lifetime_days),
-            landing_show_study_date: self
-                .landing_show_study_date
-                .unwrap_or(d.landing_show_study_date),
+            landing_show_study_date: self.landing_show_study_date.unwrap_or(d.landing_show_study_date),
             landing_show_study_description: self
                 .landing_show_study_description
                 .unwrap_or(d.landing_show_study_description),
@@ -127,15 +118,9 @@ impl SettingsDb {
                 retain_patient_characteristics: self
                     .deid_retain_patient_characteristics
                     .unwrap_or(d.deid.retain_patient_characteristics),
-                retain_device_identity: self
-                    .deid_retain_device_identity
-                    .unwrap_or(d.deid.retain_device_identity),
-                clean_descriptors: self
-                    .deid_clean_descriptors
-                    .unwrap_or(d.deid.clean_descriptors),
-                retain_safe_private: self
-                    .deid_retain_safe_private
-                    .unwrap_or(d.deid.retain_safe_private),
+                retain_device_identity: self.deid_retain_device_identity.unwrap_or(d.deid.retain_device_identity),
+                clean_descriptors: self.deid_clean_descriptors.unwrap_or(d.deid.clean_descriptors),
+                retain_safe_private: self.deid_retain_safe_private.unwrap_or(d.deid.retain_safe_private),
             },
             link_code_version: self.code_version,
             updated_at: self.updated_at,
@@ -148,12 +133,7 @@ pub(super) fn account_not_found(account: AccountId) -> StoreError {
 }
 
 /// The audit row written in the same transaction as the change it records.
-pub(super) fn event(
-    account: AccountId,
-    actor: &Actor,
-    action: &str,
-    detail: serde_json::Value,
-) -> AuditEvent {
+pub(super) fn event(account: AccountId, actor: &Actor, action: &str, detail: serde_json::Value) -> AuditEvent {
     AuditEvent {
         account_id: Some(account),
         actor: actor.clone(),

@@ -409,11 +409,7 @@ macro_rules! impl_store {
                 self.set_link_code_tx(account, code_hash, actor).await
             }
 
-            async fn link_code_hash(
-                &self,
-                account: AccountId,
-                version: i64,
-            ) -> StoreResult<Option<String>> {
+            async fn link_code_hash(&self, account: AccountId, version: i64) -> StoreResult<Option<String>> {
                 Ok(sqlx::query_scalar::<_, String>(settings::LINK_CODE_HASH)
                     .bind(account.0)
                     .bind(version)
@@ -421,16 +417,11 @@ macro_rules! impl_store {
                     .await?)
             }
 
-            async fn current_link_code_version(
-                &self,
-                account: AccountId,
-            ) -> StoreResult<Option<i64>> {
-                Ok(
-                    sqlx::query_scalar::<_, i64>(settings::CURRENT_LINK_CODE_VERSION)
-                        .bind(account.0)
-                        .fetch_optional(&self.read)
-                        .await?,
-                )
+            async fn current_link_code_version(&self, account: AccountId) -> StoreResult<Option<i64>> {
+                Ok(sqlx::query_scalar::<_, i64>(settings::CURRENT_LINK_CODE_VERSION)
+                    .bind(account.0)
+                    .fetch_optional(&self.read)
+                    .await?)
             }
 
             // --- audit log --------------------------------------------------

@@ -16,22 +16,9 @@ async fn study_row(store: &dyn Store, account: AccountId, uid: &str) -> studylin
     assert_eq!(rows.len(), 1, "study {uid}");
     let row = rows.remove(0);
     // The same row by id, and only within its account.
-    let by_id = StudyQuery {
-        id: Some(row.id),
-        ..Default::default()
-    };
-    assert_eq!(
-        store.query_studies(account, &by_id).await.unwrap(),
-        vec![row.clone()],
-        "study {uid} by id"
-    );
-    assert!(
-        store
-            .query_studies(AccountId(account.0 + 1_000_000), &by_id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let by_id = StudyQuery { id: Some(row.id), ..Default::default() };
+    assert_eq!(store.query_studies(account, &by_id).await.unwrap(), vec![row.clone()], "study {uid} by id");
+    assert!(store.query_studies(AccountId(account.0 + 1_000_000), &by_id).await.unwrap().is_empty());
     row
 }
 

@@ -69,10 +69,7 @@ async fn load(store: &dyn Store, acc: AccountId) {
 }
 
 fn text(t: &str) -> StudySearch {
-    StudySearch {
-        text: Some(t.into()),
-        ..Default::default()
-    }
+    StudySearch { text: Some(t.into()), ..Default::default() }
 }
 
 async fn uids(store: &dyn Store, acc: AccountId, q: &StudySearch) -> Vec<String> {
@@ -97,10 +94,7 @@ pub async fn studies(store: &dyn Store) {
     );
     insert_new(store, other, &m).await;
     assert_eq!(uids(store, other, &text("garcia")).await, ["9.9"]);
-    assert_eq!(
-        uids(store, other, &text("martinez")).await,
-        Vec::<String>::new()
-    );
+    assert_eq!(uids(store, other, &text("martinez")).await, Vec::<String>::new());
 
     let all = vec!["9.1", "9.2", "9.3", "9.4"];
     let cases: Vec<(&str, StudySearch, Vec<&str>)> = vec![
@@ -112,11 +106,7 @@ pub async fn studies(store: &dyn Store) {
         ("prefix of the family", text("GARC"), vec!["9.1", "9.2"]),
         ("second given name", text("maria"), vec!["9.1"]),
         ("accented query, plain index", text("JOSÉ"), vec!["9.2"]),
-        (
-            "plain query, accented index",
-            text("garcia maria"),
-            vec!["9.1"],
-        ),
+        ("plain query, accented index", text("garcia maria"), vec!["9.1"]),
         ("DICOM form pasted", text("GARCIA^ANA"), vec!["9.1"]),
         ("given name shared by two", text("ana"), vec!["9.1", "9.3"]),
         ("not a word start", text("arcia"), vec![]),
@@ -140,75 +130,36 @@ pub async fn studies(store: &dyn Store) {
     let filtered: Vec<(&str, StudySearch, Vec<&str>)> = vec![
         (
             "from a date (undated studies excluded)",
-            StudySearch {
-                date: Some(range(Some("20240115"), None)),
-                ..Default::default()
-            },
+            StudySearch { date: Some(range(Some("20240115"), None)), ..Default::default() },
             vec!["9.1", "9.2"],
         ),
         (
             "up to a date, inclusive",
-            StudySearch {
-                date: Some(range(None, Some("20240115"))),
-                ..Default::default()
-            },
+            StudySearch { date: Some(range(None, Some("20240115"))), ..Default::default() },
             vec!["9.2", "9.3"],
         ),
         (
             "a closed range",
-            StudySearch {
-                date: Some(range(Some("20231201"), Some("20231231"))),
-                ..Default::default()
-            },
+            StudySearch { date: Some(range(Some("20231201"), Some("20231231"))), ..Default::default() },
             vec!["9.3"],
         ),
-        (
-            "modality",
-            StudySearch {
-                modality: Some("US".into()),
-                ..Default::default()
-            },
-            vec!["9.1", "9.4"],
-        ),
+        ("modality", StudySearch { modality: Some("US".into()), ..Default::default() }, vec!["9.1", "9.4"]),
         (
             "words and modality",
-            StudySearch {
-                text: Some("ana".into()),
-                modality: Some("MR".into()),
-                ..Default::default()
-            },
+            StudySearch { text: Some("ana".into()), modality: Some("MR".into()), ..Default::default() },
             vec!["9.3"],
         ),
-        (
-            "unknown modality",
-            StudySearch {
-                modality: Some("XA".into()),
-                ..Default::default()
-            },
-            vec![],
-        ),
+        ("unknown modality", StudySearch { modality: Some("XA".into()), ..Default::default() }, vec![]),
     ];
     for (what, q, want) in filtered {
         assert_eq!(uids(store, acc, &q).await, want, "{what}");
     }
 
     // Paging: the count covers every match, the rows only the page.
-    let q = StudySearch {
-        page: Page {
-            limit: 1,
-            offset: 1,
-        },
-        ..text("garc")
-    };
+    let q = StudySearch { page: Page { limit: 1, offset: 1 }, ..text("garc") };
     let page = store.search_studies(acc, &q).await.unwrap();
     assert_eq!(page.total, 2);
-    assert_eq!(
-        page.rows
-            .iter()
-            .map(|r| r.study_uid.as_str())
-            .collect::<Vec<_>>(),
-        ["9.2"]
-    );
+    assert_eq!(page.rows.iter().map(|r| r.study_uid.as_str()).collect::<Vec<_>>(), ["9.2"]);
     let row = &page.rows[0];
     assert_eq!(row.patient_name.as_deref(), Some("GARCIA^JOSE"));
     assert_eq!(row.modalities, ["CT"]);
@@ -218,34 +169,14 @@ pub async fn studies(store: &dyn Store) {
     // searchable too: the study's accession, the patient's name.
     let mut st = study("9.3");
     st.accession = Some("LATE-7".into());
-    let m = meta(
-        patient(Some("12345"), Some("MARTINEZ^ANA")),
-        st,
-        series("9.3.1", Some("MR"), Some(1)),
-        "9.3.1.2",
-        Some(2),
-    );
+    let m = meta(patient(Some("12345"), Some("MARTINEZ^ANA")), st, series("9.3.1", Some("MR"), Some(1)), "9.3.1.2", Some(2));
     insert_new(store, acc, &m).await;
     assert_eq!(uids(store, acc, &text("late 7")).await, ["9.3"]);
-    assert_eq!(
-        uids(store, acc, &text("martinez")).await,
-        ["9.3"],
-        "old terms kept"
-    );
-    let m = meta(
-        patient(Some("P4"), Some("NÚÑEZ^PEDRO")),
-        study("9.4"),
-        series("9.4.1", Some("US"), Some(1)),
-        "9.4.1.2",
-        Some(2),
-    );
+    assert_eq!(uids(store, acc, &text("martinez")).await, ["9.3"], "old terms kept");
+    let m = meta(patient(Some("P4"), Some("NÚÑEZ^PEDRO")), study("9.4"), series("9.4.1", Some("US"), Some(1)), "9.4.1.2", Some(2));
     insert_new(store, acc, &m).await;
     assert_eq!(uids(store, acc, &text("pedro nunez")).await, ["9.4"]);
-    assert_eq!(
-        uids(store, acc, &text("acc-200")).await,
-        ["9.4"],
-        "accession kept"
-    );
+    assert_eq!(uids(store, acc, &text("acc-200")).await, ["9.4"], "accession kept");
 }
 
 pub async fn previews(store: &dyn Store) {
@@ -264,13 +195,7 @@ pub async fn previews(store: &dyn Store) {
         meta(p.clone(), study("8.1"), s1.clone(), "8.1.1.1", Some(1)),
         meta(p.clone(), study("8.1"), s2, "8.1.2.1", Some(1)),
         meta(p.clone(), study("8.1"), s1, "8.1.1.2", Some(2)),
-        meta(
-            p.clone(),
-            study("8.2"),
-            series("8.2.1", Some("CT"), None),
-            "8.2.1.1",
-            None,
-        ),
+        meta(p.clone(), study("8.2"), series("8.2.1", Some("CT"), None), "8.2.1.1", None),
     ] {
         insert_new(store, acc, &m).await;
     }
@@ -283,12 +208,6 @@ pub async fn previews(store: &dyn Store) {
     assert_eq!(got, ["8.1.1.1", "8.1.2.1", "8.1.1.2", "8.1.1.3", "8.1.3.1"]);
     // Scoped to the account; empty input, empty output.
     let other = store.create_account("Previews other").await.unwrap().id;
-    assert!(
-        store
-            .study_previews(other, &both, 3)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.study_previews(other, &both, 3).await.unwrap().is_empty());
     assert!(store.study_previews(acc, &[], 3).await.unwrap().is_empty());
 }

@@ -1,8 +1,8 @@
 //! Test data builders and raw database access for the contract suite.
 
 use sqlx::{Connection, Executor};
-use std::sync::atomic::{AtomicBool, Ordering};
 use studylink_model::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use studylink_store::{InsertOutcome, NewInstance, Store, StoreResult};
 
@@ -10,10 +10,7 @@ use studylink_store::{InsertOutcome, NewInstance, Store, StoreResult};
 /// path) instead of the async method, so the suite checks both write the same.
 pub static VIA_BLOCKING_INDEX: AtomicBool = AtomicBool::new(false);
 
-pub async fn insert_instance(
-    store: &dyn Store,
-    new: &NewInstance<'_>,
-) -> StoreResult<InsertOutcome> {
+pub async fn insert_instance(store: &dyn Store, new: &NewInstance<'_>) -> StoreResult<InsertOutcome> {
     // Only SQLite files have the path; the flag is process-wide, so another
     // backend's suite running at the same time (plain `cargo test`) ignores it.
     if VIA_BLOCKING_INDEX.load(Ordering::SeqCst)

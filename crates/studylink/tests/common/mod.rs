@@ -55,12 +55,7 @@ impl Server {
         while http.is_none() || dicom.is_none() {
             let line = rx
                 .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "studylink did not start; see {}",
-                        log_path(data_dir).display()
-                    )
-                });
+                .unwrap_or_else(|_| panic!("studylink did not start; see {}", log_path(data_dir).display()));
             if let Some(rest) = line.trim().strip_prefix("web:") {
                 let a = rest.trim().trim_start_matches("http://");
                 http = Some(a.split_whitespace().next().unwrap().parse().unwrap());
@@ -69,12 +64,7 @@ impl Server {
                 dicom = Some(rest.rsplit(' ').next().unwrap().parse().unwrap());
             }
         }
-        Server {
-            child,
-            http: http.unwrap(),
-            dicom: dicom.unwrap(),
-            data_dir: data_dir.to_path_buf(),
-        }
+        Server { child, http: http.unwrap(), dicom: dicom.unwrap(), data_dir: data_dir.to_path_buf() }
     }
 
     pub fn base(&self) -> String {
@@ -82,18 +72,12 @@ impl Server {
     }
 
     pub fn kill9(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        );
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), nix::sys::signal::Signal::SIGKILL);
         let _ = self.child.wait();
     }
 
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), nix::sys::signal::Signal::SIGTERM);
         self.child.wait().unwrap()
     }
 }
@@ -107,46 +91,25 @@ impl Drop for Server {
 
 /// Server logs go under the target dir, which outlives the test's temp dir.
 pub fn log_path(data_dir: &Path) -> PathBuf {
-    let name = format!(
-        "{}-{}.log",
-        data_dir
-            .parent()
-            .and_then(|p| p.file_name())
-            .unwrap()
-            .to_string_lossy(),
-        std::process::id()
-    );
+    let name = format!("{}-{}.log", data_dir.parent().and_then(|p| p.file_name()).unwrap().to_string_lossy(), std::process::id());
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
 /// Runs a CLI subcommand against `data_dir` and returns its stdout.
 pub fn cli(data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "studylink {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(BIN).arg("--data-dir").arg(data_dir).args(args).output().unwrap();
+    assert!(out.status.success(), "studylink {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
 pub fn api_key(data_dir: &Path) -> String {
-    cli(data_dir, &["api-key", "create", "--name", "tests"])
-        .trim()
-        .to_string()
+    cli(data_dir, &["api-key", "create", "--name", "tests"]).trim().to_string()
 }
 
 pub fn corpus() -> PathBuf {
     let p = std::env::var("STUDYLINK_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        });
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
     assert!(
         p.join("MANIFEST.tsv").exists(),
         "test corpus not found at {}: set STUDYLINK_CORPUS to the shared corpus folder",
@@ -163,10 +126,7 @@ pub fn dataset_offset(bytes: &[u8]) -> usize {
     let mut pos = 132;
     while pos + 8 <= bytes.len() && u16::from_le_bytes([bytes[pos], bytes[pos + 1]]) == 2 {
         let vr = &bytes[pos + 4..pos + 6];
-        if matches!(
-            vr,
-            b"OB" | b"OW" | b"OF" | b"SQ" | b"UT" | b"UN" | b"UC" | b"UR" | b"OD" | b"OL" | b"OV"
-        ) {
+        if matches!(vr, b"OB" | b"OW" | b"OF" | b"SQ" | b"UT" | b"UN" | b"UC" | b"UR" | b"OD" | b"OL" | b"OV") {
             let len = u32::from_le_bytes(bytes[pos + 8..pos + 12].try_into().unwrap()) as usize;
             pos += 12 + len;
         } else {
@@ -179,15 +139,8 @@ pub fn dataset_offset(bytes: &[u8]) -> usize {
 
 /// Requires a dcmtk tool, failing with instructions if it's missing.
 pub fn dcmtk(tool: &str) -> Command {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .unwrap();
-    assert!(
-        found.status.success(),
-        "{tool} not found: install dcmtk (apt-get install dcmtk); scripts/test does this"
-    );
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().unwrap();
+    assert!(found.status.success(), "{tool} not found: install dcmtk (apt-get install dcmtk); scripts/test does this");
     let mut c = Command::new(tool);
     c.env("TCP_NODELAY", "1");
     c
@@ -205,20 +158,11 @@ pub fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<Vec<u8>> {
     let delim = format!("--{boundary}");
     let d = delim.as_bytes();
     let mut parts = Vec::new();
-    let mut starts: Vec<usize> = body
-        .windows(d.len())
-        .enumerate()
-        .filter(|(_, w)| *w == d)
-        .map(|(i, _)| i)
-        .collect();
+    let mut starts: Vec<usize> = body.windows(d.len()).enumerate().filter(|(_, w)| *w == d).map(|(i, _)| i).collect();
     starts.dedup();
     for pair in starts.windows(2) {
         let seg = &body[pair[0] + d.len()..pair[1]];
-        let head_end = seg
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("part headers")
-            + 4;
+        let head_end = seg.windows(4).position(|w| w == b"\r\n\r\n").expect("part headers") + 4;
         let mut content = &seg[head_end..];
         if content.ends_with(b"\r\n") {
             content = &content[..content.len() - 2];

@@ -4,12 +4,12 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use dicom_core::{DataElement, PrimitiveValue, VR, dicom_value};
+use dicom_core::{dicom_value, DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use dicom_transfer_syntax_registry::entries::IMPLICIT_VR_LITTLE_ENDIAN;
-use dicom_ul::association::ClientAssociation;
 use dicom_ul::association::client::ClientAssociationOptions;
+use dicom_ul::association::ClientAssociation;
 use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
 
 pub struct Scu {
@@ -19,13 +19,8 @@ pub struct Scu {
 
 impl Scu {
     /// One presentation context per (SOP class, transfer syntax) pair.
-    pub fn connect(
-        addr: SocketAddr,
-        contexts: &[(&str, &str)],
-    ) -> Result<Scu, dicom_ul::association::Error> {
-        let mut opts = ClientAssociationOptions::new()
-            .calling_ae_title("TESTSCU")
-            .called_ae_title("STUDYLINK");
+    pub fn connect(addr: SocketAddr, contexts: &[(&str, &str)]) -> Result<Scu, dicom_ul::association::Error> {
+        let mut opts = ClientAssociationOptions::new().calling_ae_title("TESTSCU").called_ae_title("STUDYLINK");
         for (class, ts) in contexts {
             opts = opts.with_presentation_context(*class, vec![*ts]);
         }
@@ -35,13 +30,7 @@ impl Scu {
 
     /// Sends one data set (bytes after the file meta group) and returns the
     /// response status and error comment.
-    pub fn store(
-        &mut self,
-        sop_class: &str,
-        sop_instance: &str,
-        ts: &str,
-        dataset: &[u8],
-    ) -> std::io::Result<(u16, String)> {
+    pub fn store(&mut self, sop_class: &str, sop_instance: &str, ts: &str, dataset: &[u8]) -> std::io::Result<(u16, String)> {
         let pc = self
             .assoc
             .presentation_contexts()
@@ -56,51 +45,21 @@ impl Scu {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
         let mut cmd = InMemDicomObject::new_empty();
-        cmd.put(DataElement::new(
-            tags::AFFECTED_SOP_CLASS_UID,
-            VR::UI,
-            PrimitiveValue::from(even(sop_class)),
-        ));
-        cmd.put(DataElement::new(
-            tags::COMMAND_FIELD,
-            VR::US,
-            dicom_value!(U16, [0x0001]),
-        ));
-        cmd.put(DataElement::new(
-            tags::MESSAGE_ID,
-            VR::US,
-            dicom_value!(U16, [id]),
-        ));
-        cmd.put(DataElement::new(
-            tags::PRIORITY,
-            VR::US,
-            dicom_value!(U16, [0]),
-        ));
-        cmd.put(DataElement::new(
-            tags::COMMAND_DATA_SET_TYPE,
-            VR::US,
-            dicom_value!(U16, [0]),
-        ));
-        cmd.put(DataElement::new(
-            tags::AFFECTED_SOP_INSTANCE_UID,
-            VR::UI,
-            PrimitiveValue::from(even(sop_instance)),
-        ));
+        cmd.put(DataElement::new(tags::AFFECTED_SOP_CLASS_UID, VR::UI, PrimitiveValue::from(even(sop_class))));
+        cmd.put(DataElement::new(tags::COMMAND_FIELD, VR::US, dicom_value!(U16, [0x0001])));
+        cmd.put(DataElement::new(tags::MESSAGE_ID, VR::US, dicom_value!(U16, [id])));
+        cmd.put(DataElement::new(tags::PRIORITY, VR::US, dicom_value!(U16, [0])));
+        cmd.put(DataElement::new(tags::COMMAND_DATA_SET_TYPE, VR::US, dicom_value!(U16, [0])));
+        cmd.put(DataElement::new(tags::AFFECTED_SOP_INSTANCE_UID, VR::UI, PrimitiveValue::from(even(sop_instance))));
         let mut body = Vec::new();
-        cmd.write_dataset_with_ts(&mut body, &IMPLICIT_VR_LITTLE_ENDIAN.erased())
-            .unwrap();
+        cmd.write_dataset_with_ts(&mut body, &IMPLICIT_VR_LITTLE_ENDIAN.erased()).unwrap();
         let mut bytes = vec![0, 0, 0, 0, 4, 0, 0, 0];
         bytes.extend_from_slice(&(body.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&body);
         let io = |e: dicom_ul::association::Error| std::io::Error::other(e.to_string());
         self.assoc
             .send(&Pdu::PData {
-                data: vec![PDataValue {
-                    presentation_context_id: pc,
-                    value_type: PDataValueType::Command,
-                    is_last: true,
-                    data: bytes,
-                }],
+                data: vec![PDataValue { presentation_context_id: pc, value_type: PDataValueType::Command, is_last: true, data: bytes }],
             })
             .map_err(io)?;
         {
@@ -110,11 +69,8 @@ impl Scu {
         }
         match self.assoc.receive().map_err(io)? {
             Pdu::PData { data } => {
-                let rsp = InMemDicomObject::read_dataset_with_ts(
-                    &data[0].data[..],
-                    &IMPLICIT_VR_LITTLE_ENDIAN.erased(),
-                )
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+                let rsp = InMemDicomObject::read_dataset_with_ts(&data[0].data[..], &IMPLICIT_VR_LITTLE_ENDIAN.erased())
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
                 let status = rsp.element(tags::STATUS).unwrap().to_int::<u16>().unwrap();
                 let comment = rsp
                     .element(tags::ERROR_COMMENT)

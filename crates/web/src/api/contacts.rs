@@ -110,8 +110,8 @@ pub async fn check(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use studylink_notify::CountryCode;
+    use super::*;
 
     #[test]
     fn the_clinic_country_reads_numbers_without_plus() {

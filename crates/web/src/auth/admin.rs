@@ -10,26 +10,19 @@ use serde::Deserialize;
 use studylink_model::{Actor, ApiKey, ApiKeyId, NewUser, Role, User, now_millis};
 use studylink_store::StoreError;
 
-use super::StaffUser;
 use super::api_key::create_api_key_row;
 use super::audit::audit;
 use super::extract::{AdminUser, StaffForm};
 use super::login::{normalize_email, plausible_email};
 use super::password::{generate_password, hash_password};
+use super::StaffUser;
 use crate::pages::layout::{Chrome, error_page, fmt_time, render};
 use crate::{AppState, WebError};
 
 /// The 403 page for a form POST by someone who isn't an admin (GET pages use
 /// the `AdminUser` extractor instead).
 fn not_admin(headers: &HeaderMap, staff: &StaffUser) -> Option<Response> {
-    (!staff.is_admin()).then(|| {
-        error_page(
-            headers,
-            StatusCode::FORBIDDEN,
-            "error-forbidden-title",
-            "error-admin-only",
-        )
-    })
+    (!staff.is_admin()).then(|| error_page(headers, StatusCode::FORBIDDEN, "error-forbidden-title", "error-admin-only"))
 }
 
 // --- users -------------------------------------------------------------
@@ -78,31 +71,12 @@ async fn users_page(
     let users = state.store.list_users(staff.user.account_id).await?;
     let c = Chrome::staff(headers, &Uri::from_static("/admin/users"), staff, "users");
     let error = error.map(|id| c.t(id));
-    let page = UsersPage {
-        users: users.iter().map(UserRow::from).collect(),
-        created,
-        error,
-        form_email,
-        c,
-    };
+    let page = UsersPage { users: users.iter().map(UserRow::from).collect(), created, error, form_email, c };
     Ok(render(status, &page))
 }
 
-pub async fn list_users(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    AdminUser(staff): AdminUser,
-) -> Result<Response, WebError> {
-    users_page(
-        &state,
-        &headers,
-        &staff,
-        StatusCode::OK,
-        None,
-        None,
-        String::new(),
-    )
-    .await
+pub async fn list_users(State(state): State<AppState>, headers: HeaderMap, AdminUser(staff): AdminUser) -> Result<Response, WebError> {
+    users_page(&state, &headers, &staff, StatusCode::OK, None, None, String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -124,53 +98,21 @@ pub async fn add_user(
     }
     let email = normalize_email(&f.form.email);
     let Some(role) = Role::parse(&f.form.role) else {
-        return users_page(
-            &state,
-            &headers,
-            &staff,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some("error-bad-form"),
-            email,
-        )
-        .await;
+        return users_page(&state, &headers, &staff, StatusCode::BAD_REQUEST, None, Some("error-bad-form"), email).await;
     };
     if !plausible_email(&email) {
-        return users_page(
-            &state,
-            &headers,
-            &staff,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some("form-email-invalid"),
-            email,
-        )
-        .await;
+        return users_page(&state, &headers, &staff, StatusCode::BAD_REQUEST, None, Some("form-email-invalid"), email).await;
     }
     let password = generate_password();
     let to_hash = password.clone();
     let password_hash = tokio::task::spawn_blocking(move || hash_password(&to_hash))
         .await
         .map_err(|e| WebError::Internal(e.into()))??;
-    let new = NewUser {
-        account_id: staff.user.account_id,
-        email: email.clone(),
-        password_hash,
-        role,
-    };
+    let new = NewUser { account_id: staff.user.account_id, email: email.clone(), password_hash, role };
     let user = match state.store.create_user(&new).await {
         Ok(u) => u,
         Err(StoreError::Conflict(_)) => {
-            return users_page(
-                &state,
-                &headers,
-                &staff,
-                StatusCode::CONFLICT,
-                None,
-                Some("users-email-taken"),
-                email,
-            )
-            .await;
+            return users_page(&state, &headers, &staff, StatusCode::CONFLICT, None, Some("users-email-taken"), email).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -183,16 +125,7 @@ pub async fn add_user(
         serde_json::json!({ "email": user.email, "role": role.as_str() }),
     )
     .await;
-    users_page(
-        &state,
-        &headers,
-        &staff,
-        StatusCode::OK,
-        Some((user.email, password)),
-        None,
-        String::new(),
-    )
-    .await
+    users_page(&state, &headers, &staff, StatusCode::OK, Some((user.email, password)), None, String::new()).await
 }
 
 // --- API keys ------------------------------------------------------------
@@ -236,29 +169,12 @@ async fn keys_page(
     error: Option<&str>,
 ) -> Result<Response, WebError> {
     let keys = state.store.list_api_keys(staff.user.account_id).await?;
-    let c = Chrome::staff(
-        headers,
-        &Uri::from_static("/admin/api-keys"),
-        staff,
-        "api-keys",
-    );
+    let c = Chrome::staff(headers, &Uri::from_static("/admin/api-keys"), staff, "api-keys");
     let error = error.map(|id| c.t(id));
-    Ok(render(
-        status,
-        &KeysPage {
-            keys: keys.iter().map(KeyRow::from).collect(),
-            created,
-            error,
-            c,
-        },
-    ))
+    Ok(render(status, &KeysPage { keys: keys.iter().map(KeyRow::from).collect(), created, error, c }))
 }
 
-pub async fn list_keys(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    AdminUser(staff): AdminUser,
-) -> Result<Response, WebError> {
+pub async fn list_keys(State(state): State<AppState>, headers: HeaderMap, AdminUser(staff): AdminUser) -> Result<Response, WebError> {
     keys_page(&state, &headers, &staff, StatusCode::OK, None, None).await
 }
 
@@ -268,26 +184,14 @@ pub struct NewKeyForm {
     name: String,
 }
 
-pub async fn add_key(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    f: StaffForm<NewKeyForm>,
-) -> Result<Response, WebError> {
+pub async fn add_key(State(state): State<AppState>, headers: HeaderMap, f: StaffForm<NewKeyForm>) -> Result<Response, WebError> {
     let staff = f.staff;
     if let Some(resp) = not_admin(&headers, &staff) {
         return Ok(resp);
     }
     let name = f.form.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return keys_page(
-            &state,
-            &headers,
-            &staff,
-            StatusCode::BAD_REQUEST,
-            None,
-            Some("keys-name-invalid"),
-        )
-        .await;
+        return keys_page(&state, &headers, &staff, StatusCode::BAD_REQUEST, None, Some("keys-name-invalid")).await;
     }
     let (key, row) = create_api_key_row(state.store.as_ref(), staff.user.account_id, &name).await?;
     audit(
@@ -299,15 +203,7 @@ pub async fn add_key(
         serde_json::json!({ "name": row.name, "prefix": row.prefix }),
     )
     .await;
-    keys_page(
-        &state,
-        &headers,
-        &staff,
-        StatusCode::OK,
-        Some((row.name, key)),
-        None,
-    )
-    .await
+    keys_page(&state, &headers, &staff, StatusCode::OK, Some((row.name, key)), None).await
 }
 
 pub async fn revoke_key(
@@ -321,11 +217,7 @@ pub async fn revoke_key(
         return Ok(resp);
     }
     // Scoped by account in the store: an admin can't revoke another clinic's key.
-    if state
-        .store
-        .revoke_api_key(staff.user.account_id, ApiKeyId(id), now_millis())
-        .await?
-    {
+    if state.store.revoke_api_key(staff.user.account_id, ApiKeyId(id), now_millis()).await? {
         audit(
             &state,
             Some(staff.user.account_id),

@@ -12,11 +12,7 @@ const KEY_PREFIX: &str = "slk_";
 
 /// Creates a key for `account` and returns it in full: this is the only time
 /// it exists in clear, so show it once and never log it.
-pub async fn create_api_key(
-    store: &dyn Store,
-    account: AccountId,
-    name: &str,
-) -> anyhow::Result<String> {
+pub async fn create_api_key(store: &dyn Store, account: AccountId, name: &str) -> anyhow::Result<String> {
     Ok(create_api_key_row(store, account, name).await?.0)
 }
 
@@ -27,9 +23,7 @@ pub(crate) async fn create_api_key_row(
     name: &str,
 ) -> Result<(String, ApiKey), studylink_store::StoreError> {
     let (key, prefix) = new_key();
-    let row = store
-        .create_api_key(account, name.trim(), &prefix, &token_hash(&key))
-        .await?;
+    let row = store.create_api_key(account, name.trim(), &prefix, &token_hash(&key)).await?;
     Ok((key, row))
 }
 
@@ -37,9 +31,7 @@ pub(crate) async fn create_api_key_row(
 /// `_` separators stay unambiguous (the base64url secret may contain `_`).
 fn new_key() -> (String, String) {
     let mut rng = rand::rng();
-    let prefix: String = (0..8)
-        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap())
-        .collect();
+    let prefix: String = (0..8).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap()).collect();
     let key = format!("{KEY_PREFIX}{prefix}_{}", random_token());
     (key, prefix)
 }
@@ -51,17 +43,12 @@ fn key_prefix(key: &str) -> Option<&str> {
     let secret = secret.strip_prefix('_')?;
     let well_formed = prefix.bytes().all(|b| b.is_ascii_hexdigit())
         && secret.len() == 43
-        && secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     well_formed.then_some(prefix)
 }
 
 /// The unrevoked key a bearer token names, if any.
-pub async fn find_api_key(
-    store: &dyn Store,
-    key: &str,
-) -> Result<Option<ApiKey>, studylink_store::StoreError> {
+pub async fn find_api_key(store: &dyn Store, key: &str) -> Result<Option<ApiKey>, studylink_store::StoreError> {
     let Some(prefix) = key_prefix(key) else {
         return Ok(None);
     };

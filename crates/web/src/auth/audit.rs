@@ -17,14 +17,7 @@ pub async fn audit(
         Some((kind, id)) => (Some(kind.to_string()), Some(id)),
         None => (None, None),
     };
-    let event = AuditEvent {
-        account_id,
-        actor,
-        action: action.to_string(),
-        target_kind,
-        target_id,
-        detail: detail.to_string(),
-    };
+    let event = AuditEvent { account_id, actor, action: action.to_string(), target_kind, target_id, detail: detail.to_string() };
     if let Err(e) = state.store.audit(&event).await {
         tracing::error!(error = %e, action, "audit write failed");
     }

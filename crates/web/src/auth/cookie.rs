@@ -34,10 +34,7 @@ pub struct CookieSpec<'a> {
 
 impl CookieSpec<'_> {
     pub fn header(&self) -> HeaderValue {
-        let mut s = format!(
-            "{}={}; Path=/; SameSite={}",
-            self.name, self.value, self.same_site
-        );
+        let mut s = format!("{}={}; Path=/; SameSite={}", self.name, self.value, self.same_site);
         if let Some(age) = self.max_age_secs {
             s.push_str(&format!("; Max-Age={age}"));
         }
@@ -58,10 +55,7 @@ mod tests {
     #[test]
     fn reads_cookies() {
         let mut h = HeaderMap::new();
-        h.insert(
-            COOKIE,
-            "a=1; studylink_session=abc-_x; lang=es".parse().unwrap(),
-        );
+        h.insert(COOKIE, "a=1; studylink_session=abc-_x; lang=es".parse().unwrap());
         assert_eq!(cookie(&h, "studylink_session").as_deref(), Some("abc-_x"));
         assert_eq!(cookie(&h, "lang").as_deref(), Some("es"));
         assert_eq!(cookie(&h, "studylink"), None);

@@ -5,17 +5,14 @@
 
 use axum::http::{HeaderMap, Method};
 
-use super::cookie::{CSRF_COOKIE, CookieSpec, cookie};
+use super::cookie::{CookieSpec, CSRF_COOKIE, cookie};
 use super::token::{ct_eq, random_token};
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Methods that change state and so need a CSRF token.
 pub fn is_unsafe(method: &Method) -> bool {
-    !matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    )
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
 /// True when the browser tells us the request comes from another site.
@@ -39,9 +36,7 @@ pub fn is_cross_site(headers: &HeaderMap, public_base_url: &str) -> bool {
     }
     // Behind a proxy the public URL may not be what the browser used (e.g. an
     // internal name); the Host the browser sent is then the reference.
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|v| v.to_str().ok());
+    let host = headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok());
     let authority = origin.split_once("://").map(|(_, a)| a);
     !matches!((host, authority), (Some(h), Some(a)) if h.eq_ignore_ascii_case(a))
 }
@@ -70,10 +65,7 @@ pub fn token_matches(expected: &str, given: Option<&str>) -> bool {
 
 /// The pre-session CSRF token of this browser (login and setup forms), and the
 /// cookie to set when it has none yet.
-pub fn pre_session_token(
-    headers: &HeaderMap,
-    secure: bool,
-) -> (String, Option<axum::http::HeaderValue>) {
+pub fn pre_session_token(headers: &HeaderMap, secure: bool) -> (String, Option<axum::http::HeaderValue>) {
     if let Some(existing) = cookie(headers, CSRF_COOKIE).filter(|v| v.len() == 43) {
         return (existing, None);
     }
@@ -114,38 +106,14 @@ mod tests {
     fn origin_checks() {
         let base = "https://studies.clinic.example";
         assert!(!is_cross_site(&headers(&[]), base));
-        assert!(!is_cross_site(
-            &headers(&[("origin", "https://studies.clinic.example")]),
-            base
-        ));
-        assert!(is_cross_site(
-            &headers(&[("origin", "https://evil.example")]),
-            base
-        ));
+        assert!(!is_cross_site(&headers(&[("origin", "https://studies.clinic.example")]), base));
+        assert!(is_cross_site(&headers(&[("origin", "https://evil.example")]), base));
         assert!(is_cross_site(&headers(&[("origin", "null")]), base));
-        assert!(is_cross_site(
-            &headers(&[("sec-fetch-site", "cross-site")]),
-            base
-        ));
-        assert!(!is_cross_site(
-            &headers(&[("sec-fetch-site", "same-origin")]),
-            base
-        ));
-        assert!(!is_cross_site(
-            &headers(&[
-                ("origin", "http://10.0.0.5:8080"),
-                ("host", "10.0.0.5:8080")
-            ]),
-            base
-        ));
-        assert!(is_cross_site(
-            &headers(&[("origin", "http://evil:8080"), ("host", "10.0.0.5:8080")]),
-            base
-        ));
-        assert_eq!(
-            base_origin("https://a.example/studylink/"),
-            "https://a.example"
-        );
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")]), base));
+        assert!(!is_cross_site(&headers(&[("sec-fetch-site", "same-origin")]), base));
+        assert!(!is_cross_site(&headers(&[("origin", "http://10.0.0.5:8080"), ("host", "10.0.0.5:8080")]), base));
+        assert!(is_cross_site(&headers(&[("origin", "http://evil:8080"), ("host", "10.0.0.5:8080")]), base));
+        assert_eq!(base_origin("https://a.example/studylink/"), "https://a.example");
     }
 
     #[test]

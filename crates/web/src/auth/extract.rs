@@ -43,13 +43,8 @@ async fn staff_of(parts: &mut Parts, state: &AppState) -> Result<Option<StaffUse
     if let Some(s) = parts.extensions.get::<StaffUser>() {
         return Ok(Some(s.clone()));
     }
-    let found = current_session(state, &parts.headers)
-        .await?
-        .map(|(session, user)| StaffUser {
-            user,
-            session,
-            clinic: None,
-        });
+    let found =
+        current_session(state, &parts.headers).await?.map(|(session, user)| StaffUser { user, session, clinic: None });
     if let Some(s) = &found {
         parts.extensions.insert(s.clone());
     }
@@ -57,17 +52,9 @@ async fn staff_of(parts: &mut Parts, state: &AppState) -> Result<Option<StaffUse
 }
 
 /// Adds the clinic's settings for an HTML page, once per request.
-async fn with_clinic(
-    parts: &mut Parts,
-    state: &AppState,
-    mut staff: StaffUser,
-) -> Result<StaffUser, Response> {
+async fn with_clinic(parts: &mut Parts, state: &AppState, mut staff: StaffUser) -> Result<StaffUser, Response> {
     if staff.clinic.is_none() {
-        let settings = state
-            .store
-            .account_settings(staff.user.account_id)
-            .await
-            .map_err(|e| WebError::from(e).into_response())?;
+        let settings = state.store.account_settings(staff.user.account_id).await.map_err(|e| WebError::from(e).into_response())?;
         staff.clinic = Some(std::sync::Arc::new(settings));
         parts.extensions.insert(staff.clone());
     }
@@ -76,11 +63,7 @@ async fn with_clinic(
 
 /// Where to send someone who must sign in first.
 pub fn login_redirect(parts: &Parts) -> Response {
-    let here = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
+    let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let next = percent_encoding::utf8_percent_encode(here, percent_encoding::NON_ALPHANUMERIC);
     Redirect::to(&format!("/login?next={next}")).into_response()
 }
@@ -92,10 +75,7 @@ fn sign_in_again(parts: &Parts) -> Response {
         .headers
         .get(header::REFERER)
         .and_then(|r| r.to_str().ok())
-        .and_then(|r| {
-            r.split_once("://")
-                .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-        })
+        .and_then(|r| r.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])))
         .map(|p| super::session::safe_next(Some(p)))
         .unwrap_or_else(|| "/".into());
     let next = percent_encoding::utf8_percent_encode(&back, percent_encoding::NON_ALPHANUMERIC);
@@ -103,21 +83,14 @@ fn sign_in_again(parts: &Parts) -> Response {
 }
 
 fn forbidden_cross_site(headers: &HeaderMap) -> Response {
-    error_page(
-        headers,
-        StatusCode::FORBIDDEN,
-        "error-forbidden-title",
-        "error-csrf",
-    )
+    error_page(headers, StatusCode::FORBIDDEN, "error-forbidden-title", "error-csrf")
 }
 
 impl FromRequestParts<AppState> for StaffUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let staff = staff_of(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let staff = staff_of(parts, state).await.map_err(IntoResponse::into_response)?;
         let Some(staff) = staff else {
             return Err(if matches!(parts.method, Method::GET | Method::HEAD) {
                 login_redirect(parts)
@@ -141,12 +114,7 @@ impl FromRequestParts<AppState> for AdminUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let staff = StaffUser::from_request_parts(parts, state).await?;
         if !staff.is_admin() {
-            return Err(error_page(
-                &parts.headers,
-                StatusCode::FORBIDDEN,
-                "error-forbidden-title",
-                "error-admin-only",
-            ));
+            return Err(error_page(&parts.headers, StatusCode::FORBIDDEN, "error-forbidden-title", "error-admin-only"));
         }
         Ok(AdminUser(staff))
     }
@@ -163,9 +131,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for StaffForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
-        let staff = staff_of(&mut parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let staff = staff_of(&mut parts, state).await.map_err(IntoResponse::into_response)?;
         let Some(staff) = staff else {
             return Err(sign_in_again(&parts));
         };
@@ -175,19 +141,12 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for StaffForm<T> {
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
             .map_err(|_| WebError::PayloadTooLarge.into_response())?;
-        let csrf: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField {
-            csrf: String::new(),
-        });
+        let csrf: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField { csrf: String::new() });
         if !token_matches(&staff.session.csrf_token, Some(&csrf.csrf)) {
             return Err(forbidden_cross_site(&parts.headers));
         }
         let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
-            error_page(
-                &parts.headers,
-                StatusCode::BAD_REQUEST,
-                "error-bad-request-title",
-                "error-bad-form",
-            )
+            error_page(&parts.headers, StatusCode::BAD_REQUEST, "error-bad-request-title", "error-bad-form")
         })?;
         let staff = with_clinic(&mut parts, state, staff).await?;
         Ok(StaffForm { staff, form })
@@ -208,9 +167,7 @@ impl FromRequest<AppState> for StaffMultipart {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
-        let staff = staff_of(&mut parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let staff = staff_of(&mut parts, state).await.map_err(IntoResponse::into_response)?;
         let Some(staff) = staff else {
             return Err(sign_in_again(&parts));
         };
@@ -219,17 +176,9 @@ impl FromRequest<AppState> for StaffMultipart {
         }
         let staff = with_clinic(&mut parts, state, staff).await?;
         let headers = parts.headers.clone();
-        let mut multipart =
-            axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
-                .await
-                .map_err(|_| {
-                    error_page(
-                        &headers,
-                        StatusCode::BAD_REQUEST,
-                        "error-bad-request-title",
-                        "error-bad-form",
-                    )
-                })?;
+        let mut multipart = axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| error_page(&headers, StatusCode::BAD_REQUEST, "error-bad-request-title", "error-bad-form"))?;
         let first = multipart.next_field().await.ok().flatten();
         let token = match first {
             Some(f) if f.name() == Some("csrf") => f.text().await.ok(),
@@ -256,9 +205,7 @@ impl FromRequestParts<AppState> for Principal {
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, k)| k.trim())
                 .ok_or(WebError::Unauthorized)?;
-            let found = find_api_key(state.store.as_ref(), key)
-                .await?
-                .ok_or(WebError::Unauthorized)?;
+            let found = find_api_key(state.store.as_ref(), key).await?.ok_or(WebError::Unauthorized)?;
             return Ok(Principal {
                 account_id: found.account_id,
                 actor: Actor::ApiKey(found.id),
@@ -266,9 +213,7 @@ impl FromRequestParts<AppState> for Principal {
                 label: found.name,
             });
         }
-        let staff = staff_of(parts, state)
-            .await?
-            .ok_or(WebError::Unauthorized)?;
+        let staff = staff_of(parts, state).await?.ok_or(WebError::Unauthorized)?;
         if is_unsafe(&parts.method)
             && (is_cross_site(&parts.headers, &state.config.public_base_url)
                 || !token_matches(&staff.session.csrf_token, header_token(&parts.headers)))

@@ -4,12 +4,12 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 use serde::Deserialize;
 use studylink_model::{Actor, now_millis};
 
@@ -17,9 +17,7 @@ use super::audit::audit;
 use super::csrf::{is_cross_site, pre_session_ok, pre_session_token};
 use super::extract::StaffForm;
 use super::password::{dummy_verify, verify_password};
-use super::session::{
-    clear_session_cookie, current_session, end_session, safe_next, start_session,
-};
+use super::session::{clear_session_cookie, current_session, end_session, safe_next, start_session};
 use crate::pages::i18n::Arg;
 use crate::pages::layout::{Chrome, error_page, render};
 use crate::{AppState, WebError};
@@ -32,17 +30,13 @@ pub fn normalize_email(email: &str) -> String {
 /// A plausible address: something@domain, no spaces, sane length. Real
 /// validation is the person receiving their password.
 pub fn plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return false;
-    };
+    let Some((local, domain)) = email.rsplit_once('@') else { return false };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && email.len() <= 254
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
 }
 
 /// The peer address (the load balancer's, behind one: see the report on
@@ -55,19 +49,10 @@ pub const IP_LIMIT_FACTOR: i64 = 4;
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Infallible;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip());
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip());
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let ip = client_ip(peer, forwarded, &state.config.trusted_proxies);
-        Ok(ClientIp(
-            ip.map(|i| i.to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ))
+        Ok(ClientIp(ip.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())))
     }
 }
 
@@ -75,19 +60,12 @@ impl FromRequestParts<AppState> for ClientIp {
 /// request comes from a proxy, so the client is the right-most address in
 /// X-Forwarded-For that is not itself a trusted proxy; the header is ignored
 /// otherwise, since anyone can send it.
-fn client_ip(
-    peer: Option<std::net::IpAddr>,
-    forwarded: Option<&str>,
-    trusted: &[std::net::IpAddr],
-) -> Option<std::net::IpAddr> {
+fn client_ip(peer: Option<std::net::IpAddr>, forwarded: Option<&str>, trusted: &[std::net::IpAddr]) -> Option<std::net::IpAddr> {
     let peer = peer?;
     if !trusted.contains(&peer) {
         return Some(peer);
     }
-    let hops = forwarded
-        .unwrap_or("")
-        .split(',')
-        .filter_map(|h| h.trim().parse::<std::net::IpAddr>().ok());
+    let hops = forwarded.unwrap_or("").split(',').filter_map(|h| h.trim().parse::<std::net::IpAddr>().ok());
     Some(hops.rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer))
 }
 
@@ -101,11 +79,7 @@ mod client_ip_tests {
         let client: std::net::IpAddr = "203.0.113.9".parse().unwrap();
         let spoof = Some("1.2.3.4, 203.0.113.9");
         assert_eq!(client_ip(Some(lb), spoof, &[lb]), Some(client));
-        assert_eq!(
-            client_ip(Some(client), Some("1.2.3.4"), &[lb]),
-            Some(client),
-            "untrusted peers can't pick their address"
-        );
+        assert_eq!(client_ip(Some(client), Some("1.2.3.4"), &[lb]), Some(client), "untrusted peers can't pick their address");
         assert_eq!(client_ip(Some(lb), None, &[lb]), Some(lb));
     }
 }
@@ -134,15 +108,7 @@ pub async fn login_form(
     if current_session(&state, &headers).await?.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
-    Ok(login_page(
-        &state,
-        &headers,
-        &uri,
-        StatusCode::OK,
-        String::new(),
-        next,
-        None,
-    ))
+    Ok(login_page(&state, &headers, &uri, StatusCode::OK, String::new(), next, None))
 }
 
 fn login_page(
@@ -155,12 +121,7 @@ fn login_page(
     error: Option<String>,
 ) -> Response {
     let (csrf, set_cookie) = pre_session_token(headers, state.config.secure_cookies);
-    let page = LoginPage {
-        c: Chrome::anonymous(headers, uri, csrf),
-        email,
-        next,
-        error,
-    };
+    let page = LoginPage { c: Chrome::anonymous(headers, uri, csrf), email, next, error };
     let mut resp = render(status, &page);
     if let Some(c) = set_cookie {
         resp.headers_mut().append(header::SET_COOKIE, c);
@@ -186,15 +147,8 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
-    if is_cross_site(&headers, &state.config.public_base_url)
-        || !pre_session_ok(&headers, &form.csrf)
-    {
-        return Ok(error_page(
-            &headers,
-            StatusCode::FORBIDDEN,
-            "error-forbidden-title",
-            "error-csrf-login",
-        ));
+    if is_cross_site(&headers, &state.config.public_base_url) || !pre_session_ok(&headers, &form.csrf) {
+        return Ok(error_page(&headers, StatusCode::FORBIDDEN, "error-forbidden-title", "error-csrf-login"));
     }
     let email = normalize_email(&form.email);
     let next = safe_next(form.next.as_deref());
@@ -208,30 +162,16 @@ pub async fn login(
     // A clinic's staff usually share one public address, so the address limit is
     // looser than the per-account one: one person's typos must not lock out
     // the whole front desk, while password spraying from one address still stops.
-    let limits = [
-        cfg.login_max_failures,
-        cfg.login_max_failures * IP_LIMIT_FACTOR,
-    ];
+    let limits = [cfg.login_max_failures, cfg.login_max_failures * IP_LIMIT_FACTOR];
     for (key, limit) in keys.iter().zip(limits) {
         if state.store.count_login_failures(key, since).await? >= limit {
-            tracing::warn!(
-                limit_key = key.split(':').next().unwrap_or(""),
-                "login rate limited"
-            );
+            tracing::warn!(limit_key = key.split(':').next().unwrap_or(""), "login rate limited");
             let msg = crate::pages::i18n::t_args(
                 lang,
                 "login-too-many",
                 &[("minutes", Arg::from(cfg.login_window_minutes))],
             );
-            return Ok(login_page(
-                &state,
-                &headers,
-                &uri,
-                StatusCode::TOO_MANY_REQUESTS,
-                email,
-                next,
-                Some(msg),
-            ));
+            return Ok(login_page(&state, &headers, &uri, StatusCode::TOO_MANY_REQUESTS, email, next, Some(msg)));
         }
     }
 
@@ -271,15 +211,7 @@ pub async fn login(
             )
             .await;
             let msg = crate::pages::i18n::t(lang, "login-failed");
-            return Ok(login_page(
-                &state,
-                &headers,
-                &uri,
-                StatusCode::UNAUTHORIZED,
-                email,
-                next,
-                Some(msg),
-            ));
+            return Ok(login_page(&state, &headers, &uri, StatusCode::UNAUTHORIZED, email, next, Some(msg)));
         }
     };
 
@@ -304,25 +236,12 @@ pub async fn login(
 #[derive(Deserialize)]
 pub struct NoFields {}
 
-pub async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    f: StaffForm<NoFields>,
-) -> Result<Response, WebError> {
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, f: StaffForm<NoFields>) -> Result<Response, WebError> {
     end_session(&state, &headers).await?;
     let user = &f.staff.user;
-    audit(
-        &state,
-        Some(user.account_id),
-        Actor::User(user.id),
-        "user.logout",
-        Some(("user", user.id.to_string())),
-        serde_json::json!({}),
-    )
-    .await;
+    audit(&state, Some(user.account_id), Actor::User(user.id), "user.logout", Some(("user", user.id.to_string())), serde_json::json!({})).await;
     let mut resp = Redirect::to("/login").into_response();
-    resp.headers_mut()
-        .append(header::SET_COOKIE, clear_session_cookie(&state));
+    resp.headers_mut().append(header::SET_COOKIE, clear_session_cookie(&state));
     Ok(resp)
 }
 
@@ -332,10 +251,7 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(
-            normalize_email("  Ana@Clinic.EXAMPLE "),
-            "ana@clinic.example"
-        );
+        assert_eq!(normalize_email("  Ana@Clinic.EXAMPLE "), "ana@clinic.example");
         assert!(plausible_email("ana@clinic.example"));
         assert!(!plausible_email("ana@clinic"));
         assert!(!plausible_email("ana clinic@x.example"));

@@ -50,20 +50,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(login::login_form).post(login::login))
         .route("/logout", post(login::logout))
-        .route(
-            "/setup/{token}",
-            get(setup::setup_form).post(setup::setup_submit),
-        )
+        .route("/setup/{token}", get(setup::setup_form).post(setup::setup_submit))
         .route("/admin/users", get(admin::list_users).post(admin::add_user))
-        .route(
-            "/admin/api-keys",
-            get(admin::list_keys).post(admin::add_key),
-        )
+        .route("/admin/api-keys", get(admin::list_keys).post(admin::add_key))
         .route("/admin/api-keys/{id}/revoke", post(admin::revoke_key))
         .route("/api/v1/me", get(me::me))
-        .layer(axum::middleware::map_response(
-            crate::pages::security_headers,
-        ))
+        .layer(axum::middleware::map_response(crate::pages::security_headers))
 }
 
 /// Whoever is calling the JSON API or DICOMweb: a staff session (cookie; unsafe

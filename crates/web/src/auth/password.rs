@@ -3,8 +3,8 @@
 
 use std::sync::LazyLock;
 
-use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
 use rand::{Rng, RngCore};
 
 /// Shortest password a person may choose (generated ones are longer).
@@ -23,9 +23,7 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 /// False for a wrong password and for an unparsable hash alike.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -57,11 +55,7 @@ pub fn generate_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng(); // ChaCha, seeded from the OS: a CSPRNG.
     let groups: Vec<String> = (0..4)
-        .map(|_| {
-            (0..5)
-                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-                .collect()
-        })
+        .map(|_| (0..5).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect())
         .collect();
     groups.join("-")
 }
@@ -93,10 +87,6 @@ mod tests {
     fn length_rule() {
         assert_eq!(password_problem("short"), Some("password-too-short"));
         assert_eq!(password_problem("twelve chars"), None);
-        assert_eq!(
-            password_problem("ñandú-ñandú-"),
-            None,
-            "counts characters, not bytes"
-        );
+        assert_eq!(password_problem("ñandú-ñandú-"), None, "counts characters, not bytes");
     }
 }

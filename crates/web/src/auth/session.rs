@@ -10,10 +10,7 @@ use crate::{AppState, WebError};
 
 /// Creates a session for `user`; returns it and the `Set-Cookie` header that
 /// carries its token (the only place the token exists in clear).
-pub async fn start_session(
-    state: &AppState,
-    user: &User,
-) -> Result<(Session, HeaderValue), WebError> {
+pub async fn start_session(state: &AppState, user: &User) -> Result<(Session, HeaderValue), WebError> {
     let token = random_token();
     let now = now_millis();
     let ttl_hours = state.config.session_ttl_hours.max(1);
@@ -54,10 +51,7 @@ pub fn clear_session_cookie(state: &AppState) -> HeaderValue {
 }
 
 /// The live session of this request and its (enabled) user, if any.
-pub async fn current_session(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<(Session, User)>, WebError> {
+pub async fn current_session(state: &AppState, headers: &HeaderMap) -> Result<Option<(Session, User)>, WebError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -65,10 +59,7 @@ pub async fn current_session(
     if token.len() != 43 {
         return Ok(None);
     }
-    Ok(state
-        .store
-        .session(&token_hash(&token), now_millis())
-        .await?)
+    Ok(state.store.session(&token_hash(&token), now_millis()).await?)
 }
 
 /// Ends the request's session, if it has one.

@@ -3,10 +3,10 @@
 //! their email and password.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 use serde::Deserialize;
 use studylink_model::{Actor, NewUser, Role, now_millis};
 use studylink_store::{Store, StoreError};
@@ -24,21 +24,13 @@ const SETUP_TOKEN_TTL_MS: i64 = 24 * 3_600_000;
 
 /// When no user exists yet: stores a fresh setup token (replacing any earlier
 /// one) and returns the URL to print; `None` once the clinic has users.
-pub async fn issue_setup_url(
-    store: &dyn Store,
-    public_base_url: &str,
-) -> anyhow::Result<Option<String>> {
+pub async fn issue_setup_url(store: &dyn Store, public_base_url: &str) -> anyhow::Result<Option<String>> {
     if store.count_users().await? > 0 {
         return Ok(None);
     }
     let token = random_token();
-    store
-        .put_setup_token(&token_hash(&token), now_millis() + SETUP_TOKEN_TTL_MS)
-        .await?;
-    Ok(Some(format!(
-        "{}/setup/{token}",
-        public_base_url.trim_end_matches('/')
-    )))
+    store.put_setup_token(&token_hash(&token), now_millis() + SETUP_TOKEN_TTL_MS).await?;
+    Ok(Some(format!("{}/setup/{token}", public_base_url.trim_end_matches('/'))))
 }
 
 #[derive(Template)]
@@ -52,22 +44,11 @@ struct SetupPage {
 /// The setup URL no longer works: used, expired, or users exist already.
 fn setup_unavailable(headers: &HeaderMap, uri: &Uri) -> Response {
     let c = Chrome::anonymous(headers, uri, String::new());
-    let (title, message, link) = (
-        c.t("setup-invalid-title"),
-        c.t("setup-invalid-body"),
-        c.t("login-title"),
-    );
+    let (title, message, link) = (c.t("setup-invalid-title"), c.t("setup-invalid-body"), c.t("login-title"));
     error_page_with(c, StatusCode::GONE, title, message, ("/login", link))
 }
 
-fn setup_page(
-    state: &AppState,
-    headers: &HeaderMap,
-    uri: &Uri,
-    status: StatusCode,
-    email: String,
-    error: Option<&str>,
-) -> Response {
+fn setup_page(state: &AppState, headers: &HeaderMap, uri: &Uri, status: StatusCode, email: String, error: Option<&str>) -> Response {
     let (csrf, set_cookie) = pre_session_token(headers, state.config.secure_cookies);
     let c = Chrome::anonymous(headers, uri, csrf);
     let error = error.map(|id| c.t(id));
@@ -89,14 +70,7 @@ pub async fn setup_form(
     if state.store.count_users().await? > 0 {
         return Ok(setup_unavailable(&headers, &uri));
     }
-    Ok(setup_page(
-        &state,
-        &headers,
-        &uri,
-        StatusCode::OK,
-        String::new(),
-        None,
-    ))
+    Ok(setup_page(&state, &headers, &uri, StatusCode::OK, String::new(), None))
 }
 
 #[derive(Deserialize)]
@@ -118,9 +92,7 @@ pub async fn setup_submit(
     Path(token): Path<String>,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, WebError> {
-    if is_cross_site(&headers, &state.config.public_base_url)
-        || !pre_session_ok(&headers, &form.csrf)
-    {
+    if is_cross_site(&headers, &state.config.public_base_url) || !pre_session_ok(&headers, &form.csrf) {
         return Ok(crate::pages::layout::error_page(
             &headers,
             StatusCode::FORBIDDEN,
@@ -140,21 +112,9 @@ pub async fn setup_submit(
         None
     };
     if let Some(id) = problem {
-        return Ok(setup_page(
-            &state,
-            &headers,
-            &uri,
-            StatusCode::BAD_REQUEST,
-            email,
-            Some(id),
-        ));
+        return Ok(setup_page(&state, &headers, &uri, StatusCode::BAD_REQUEST, email, Some(id)));
     }
-    if state.store.count_users().await? > 0
-        || !state
-            .store
-            .take_setup_token(&token_hash(&token), now_millis())
-            .await?
-    {
+    if state.store.count_users().await? > 0 || !state.store.take_setup_token(&token_hash(&token), now_millis()).await? {
         return Ok(setup_unavailable(&headers, &uri));
     }
 
@@ -162,12 +122,7 @@ pub async fn setup_submit(
     let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| WebError::Internal(e.into()))??;
-    let new = NewUser {
-        account_id: state.default_account,
-        email: email.clone(),
-        password_hash,
-        role: Role::Admin,
-    };
+    let new = NewUser { account_id: state.default_account, email: email.clone(), password_hash, role: Role::Admin };
     let user = match state.store.create_user(&new).await {
         Ok(u) => u,
         Err(StoreError::Conflict(_)) => return Ok(setup_unavailable(&headers, &uri)),
@@ -183,15 +138,7 @@ pub async fn setup_submit(
     )
     .await;
     let (_, cookie) = start_session(&state, &user).await?;
-    audit(
-        &state,
-        Some(user.account_id),
-        Actor::User(user.id),
-        "user.login",
-        Some(("user", user.id.to_string())),
-        serde_json::json!({ "via": "setup" }),
-    )
-    .await;
+    audit(&state, Some(user.account_id), Actor::User(user.id), "user.login", Some(("user", user.id.to_string())), serde_json::json!({ "via": "setup" })).await;
     let mut resp = Redirect::to("/").into_response();
     resp.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(resp)

@@ -33,11 +33,7 @@ pub fn dataset(obj: &InMemDicomObject, bulk_base: &str) -> Value {
     Value::Object(dataset_at(obj, bulk_base, &mut path))
 }
 
-fn dataset_at(
-    obj: &InMemDicomObject,
-    bulk_base: &str,
-    path: &mut Vec<String>,
-) -> Map<String, Value> {
+fn dataset_at(obj: &InMemDicomObject, bulk_base: &str, path: &mut Vec<String>) -> Map<String, Value> {
     let mut out = Map::new();
     for e in obj {
         let tag = e.tag();
@@ -76,20 +72,14 @@ fn element(e: &InMemElement, bulk_base: &str, path: &mut Vec<String>) -> Value {
         }
         // Encapsulated data outside Pixel Data is rare; always by reference.
         DicomValue::PixelSequence(_) => {
-            attr.insert(
-                "BulkDataURI".into(),
-                Value::String(bulk_uri(bulk_base, path)),
-            );
+            attr.insert("BulkDataURI".into(), Value::String(bulk_uri(bulk_base, path)));
         }
         DicomValue::Primitive(PrimitiveValue::Empty) => {}
         DicomValue::Primitive(v) => {
             if is_binary(vr) {
                 let bytes = v.to_bytes();
                 if bytes.len() > BULK_THRESHOLD {
-                    attr.insert(
-                        "BulkDataURI".into(),
-                        Value::String(bulk_uri(bulk_base, path)),
-                    );
+                    attr.insert("BulkDataURI".into(), Value::String(bulk_uri(bulk_base, path)));
                 } else {
                     let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
                     attr.insert("InlineBinary".into(), Value::String(b64));
@@ -115,28 +105,18 @@ fn bulk_uri(base: &str, path: &[String]) -> String {
 }
 
 pub fn is_binary(vr: VR) -> bool {
-    matches!(
-        vr,
-        VR::OB | VR::OD | VR::OF | VR::OL | VR::OV | VR::OW | VR::UN
-    )
+    matches!(vr, VR::OB | VR::OD | VR::OF | VR::OL | VR::OV | VR::OW | VR::UN)
 }
 
 fn primitive(vr: VR, v: &PrimitiveValue) -> Vec<Value> {
     match vr {
-        VR::PN => strings(v, true)
-            .into_iter()
-            .map(|s| s.map(|s| person_name(&s)).unwrap_or(Value::Null))
-            .collect(),
-        VR::IS | VR::DS | VR::FL | VR::FD | VR::SL | VR::SS | VR::UL | VR::US | VR::SV | VR::UV => {
-            numbers(v)
-        }
+        VR::PN => strings(v, true).into_iter().map(|s| s.map(|s| person_name(&s)).unwrap_or(Value::Null)).collect(),
+        VR::IS | VR::DS | VR::FL | VR::FD | VR::SL | VR::SS | VR::UL | VR::US | VR::SV | VR::UV => numbers(v),
         VR::AT => match v {
             PrimitiveValue::Tags(ts) => ts.iter().map(|t| Value::String(tag_key(*t))).collect(),
             _ => vec![],
         },
-        VR::LT | VR::ST | VR::UT | VR::UR => {
-            strings(v, false).into_iter().map(str_or_null).collect()
-        }
+        VR::LT | VR::ST | VR::UT | VR::UR => strings(v, false).into_iter().map(str_or_null).collect(),
         _ => strings(v, true).into_iter().map(str_or_null).collect(),
     }
 }
@@ -148,11 +128,7 @@ fn strings(v: &PrimitiveValue, trim_start: bool) -> Vec<Option<String>> {
         .iter()
         .map(|s| {
             let s = s.trim_end_matches([' ', '\0']);
-            let s = if trim_start {
-                s.trim_start_matches(' ')
-            } else {
-                s
-            };
+            let s = if trim_start { s.trim_start_matches(' ') } else { s };
             (!s.is_empty()).then(|| s.to_string())
         })
         .collect()
@@ -168,14 +144,12 @@ fn numbers(v: &PrimitiveValue) -> Vec<Value> {
         PrimitiveValue::F64(xs) => xs.iter().map(|x| float(*x)).collect(),
         PrimitiveValue::I64(xs) => xs.iter().map(|x| int(*x as i128)).collect(),
         PrimitiveValue::U64(xs) => xs.iter().map(|x| int(*x as i128)).collect(),
-        PrimitiveValue::U8(_)
-        | PrimitiveValue::I16(_)
-        | PrimitiveValue::U16(_)
-        | PrimitiveValue::I32(_)
-        | PrimitiveValue::U32(_) => match v.to_multi_int::<i64>() {
-            Ok(xs) => xs.into_iter().map(|x| int(x as i128)).collect(),
-            Err(_) => vec![],
-        },
+        PrimitiveValue::U8(_) | PrimitiveValue::I16(_) | PrimitiveValue::U16(_) | PrimitiveValue::I32(_) | PrimitiveValue::U32(_) => {
+            match v.to_multi_int::<i64>() {
+                Ok(xs) => xs.into_iter().map(|x| int(x as i128)).collect(),
+                Err(_) => vec![],
+            }
+        }
         // IS and DS arrive as text; anything unparsable stays a string rather than vanishing.
         _ => strings(v, true)
             .into_iter()
@@ -189,11 +163,7 @@ fn numbers(v: &PrimitiveValue) -> Vec<Value> {
 
 /// Integers beyond ±2^53 lose precision as JSON numbers; Annex F allows strings for them.
 fn int(x: i128) -> Value {
-    if x.abs() <= 1 << 53 {
-        Value::Number((x as i64).into())
-    } else {
-        Value::String(x.to_string())
-    }
+    if x.abs() <= 1 << 53 { Value::Number((x as i64).into()) } else { Value::String(x.to_string()) }
 }
 
 fn float(x: f64) -> Value {
@@ -247,54 +217,18 @@ mod tests {
 
     #[test]
     fn values_follow_annex_f() {
-        let item = InMemDicomObject::from_element_iter([InMemElement::new(
-            tags::CODE_VALUE,
-            VR::SH,
-            PrimitiveValue::from("T-1"),
-        )]);
+        let item = InMemDicomObject::from_element_iter([InMemElement::new(tags::CODE_VALUE, VR::SH, PrimitiveValue::from("T-1"))]);
         let obj = InMemDicomObject::from_element_iter([
-            InMemElement::new(
-                tags::SPECIFIC_CHARACTER_SET,
-                VR::CS,
-                PrimitiveValue::from("ISO_IR 100"),
-            ),
-            InMemElement::new(
-                tags::PATIENT_NAME,
-                VR::PN,
-                dicom_value!(Strs, ["Doe^John "]),
-            ),
+            InMemElement::new(tags::SPECIFIC_CHARACTER_SET, VR::CS, PrimitiveValue::from("ISO_IR 100")),
+            InMemElement::new(tags::PATIENT_NAME, VR::PN, dicom_value!(Strs, ["Doe^John "])),
             InMemElement::new(tags::INSTANCE_NUMBER, VR::IS, dicom_value!(Strs, [" 12"])),
-            InMemElement::new(
-                tags::SLICE_THICKNESS,
-                VR::DS,
-                dicom_value!(Strs, ["2.5", "x"]),
-            ),
+            InMemElement::new(tags::SLICE_THICKNESS, VR::DS, dicom_value!(Strs, ["2.5", "x"])),
             InMemElement::new(tags::ROWS, VR::US, dicom_value!(U16, [512])),
-            InMemElement::new(
-                tags::IMAGE_TYPE,
-                VR::CS,
-                dicom_value!(Strs, ["ORIGINAL", "", "AXIAL"]),
-            ),
-            InMemElement::new(
-                tags::FRAME_INCREMENT_POINTER,
-                VR::AT,
-                dicom_value!(Tags, [Tag(0x0018, 0x1063)]),
-            ),
-            InMemElement::new(
-                Tag(0x0009, 0x1001),
-                VR::OB,
-                PrimitiveValue::U8(vec![1u8; 2000].into()),
-            ),
-            InMemElement::new(
-                Tag(0x0009, 0x1002),
-                VR::OB,
-                PrimitiveValue::U8(vec![1u8, 2].into()),
-            ),
-            InMemElement::new(
-                tags::ANATOMIC_REGION_SEQUENCE,
-                VR::SQ,
-                DataSetSequence::from(vec![item]),
-            ),
+            InMemElement::new(tags::IMAGE_TYPE, VR::CS, dicom_value!(Strs, ["ORIGINAL", "", "AXIAL"])),
+            InMemElement::new(tags::FRAME_INCREMENT_POINTER, VR::AT, dicom_value!(Tags, [Tag(0x0018, 0x1063)])),
+            InMemElement::new(Tag(0x0009, 0x1001), VR::OB, PrimitiveValue::U8(vec![1u8; 2000].into())),
+            InMemElement::new(Tag(0x0009, 0x1002), VR::OB, PrimitiveValue::U8(vec![1u8, 2].into())),
+            InMemElement::new(tags::ANATOMIC_REGION_SEQUENCE, VR::SQ, DataSetSequence::from(vec![item])),
         ]);
         let v = dataset(&obj, "http://x/bulk");
         assert_eq!(v["00080005"]["Value"], json!(["ISO_IR 192"]));
@@ -304,15 +238,9 @@ mod tests {
         assert_eq!(v["00280010"]["Value"], json!([512]));
         assert_eq!(v["00080008"]["Value"], json!(["ORIGINAL", null, "AXIAL"]));
         assert_eq!(v["00280009"]["Value"], json!(["00181063"]));
-        assert_eq!(
-            v["00091001"],
-            json!({"vr": "OB", "BulkDataURI": "http://x/bulk/00091001"})
-        );
+        assert_eq!(v["00091001"], json!({"vr": "OB", "BulkDataURI": "http://x/bulk/00091001"}));
         assert_eq!(v["00091002"], json!({"vr": "OB", "InlineBinary": "AQI="}));
-        assert_eq!(
-            v["00082218"]["Value"][0]["00080100"]["Value"],
-            json!(["T-1"])
-        );
+        assert_eq!(v["00082218"]["Value"][0]["00080100"]["Value"], json!(["T-1"]));
         assert!(find(&obj, &["00082218", "0", "00080100"]).is_some());
         assert!(find(&obj, &["00082218", "1", "00080100"]).is_none());
     }

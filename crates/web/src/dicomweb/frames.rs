@@ -19,10 +19,10 @@ use futures::stream::{self, StreamExt};
 use studylink_store::BlobStore;
 
 use super::media::parse_accept;
-use super::path_uids;
 use super::pixel_layout::{self, Layout, LayoutError};
 use super::stored::Blob;
 use super::wado::{Level, audit_read, instance};
+use super::path_uids;
 use crate::auth::Principal;
 use crate::{AppState, WebError};
 
@@ -32,16 +32,11 @@ const MAX_FRAMES_PER_REQUEST: usize = 10_000;
 /// The media type compressed frames of a transfer syntax are sent as (PS3.18 §8.7.3).
 fn compressed_media(ts: &str) -> Option<&'static str> {
     Some(match ts {
-        "1.2.840.10008.1.2.4.50"
-        | "1.2.840.10008.1.2.4.51"
-        | "1.2.840.10008.1.2.4.57"
-        | "1.2.840.10008.1.2.4.70" => "image/jpeg",
+        "1.2.840.10008.1.2.4.50" | "1.2.840.10008.1.2.4.51" | "1.2.840.10008.1.2.4.57" | "1.2.840.10008.1.2.4.70" => "image/jpeg",
         "1.2.840.10008.1.2.4.80" | "1.2.840.10008.1.2.4.81" => "image/jls",
         "1.2.840.10008.1.2.4.90" | "1.2.840.10008.1.2.4.91" => "image/jp2",
         "1.2.840.10008.1.2.4.92" | "1.2.840.10008.1.2.4.93" => "image/jpx",
-        "1.2.840.10008.1.2.4.201" | "1.2.840.10008.1.2.4.202" | "1.2.840.10008.1.2.4.203" => {
-            "image/jphc"
-        }
+        "1.2.840.10008.1.2.4.201" | "1.2.840.10008.1.2.4.202" | "1.2.840.10008.1.2.4.203" => "image/jphc",
         "1.2.840.10008.1.2.5" => "image/dicom-rle",
         _ => return None,
     })
@@ -72,25 +67,15 @@ pub async fn frames(
     }
     let part_type = negotiate(&headers, &ts, native)?;
     let blobs = state.ingest.blobs().clone();
-    let layout = locate(&blobs, &row.blob_key, ts.clone(), native)
-        .await
-        .map_err(|e| match e {
-            LayoutError::NoPixels => WebError::NotFound,
-            LayoutError::Unsupported(m) => WebError::NotAcceptable(format!(
-                "frames can't be cut from this instance: {m}; retrieve the whole instance"
-            )),
-            other => WebError::Internal(anyhow::anyhow!("locating frames: {other}")),
-        })?;
+    let layout = locate(&blobs, &row.blob_key, ts.clone(), native).await.map_err(|e| match e {
+        LayoutError::NoPixels => WebError::NotFound,
+        LayoutError::Unsupported(m) => WebError::NotAcceptable(format!("frames can't be cut from this instance: {m}; retrieve the whole instance")),
+        other => WebError::Internal(anyhow::anyhow!("locating frames: {other}")),
+    })?;
     if wanted.iter().any(|&n| n > layout.len()) {
         return Err(WebError::NotFound);
     }
-    audit_read(
-        &state,
-        &principal,
-        "dicomweb.frames",
-        Level::Instance,
-        std::slice::from_ref(&row),
-    );
+    audit_read(&state, &principal, "dicomweb.frames", Level::Instance, std::slice::from_ref(&row));
 
     let label = if native { EXPLICIT_LE.to_string() } else { ts };
     let boundary = uuid::Uuid::new_v4().simple().to_string();
@@ -101,38 +86,24 @@ pub async fn frames(
             let head = format!("--{sep}\r\nContent-Type: {part_type}; transfer-syntax={label}\r\n");
             async move {
                 let data = read_frame(&blobs, &key, ranges).await?;
-                let mut chunk =
-                    format!("{head}Content-Length: {}\r\n\r\n", data.len()).into_bytes();
+                let mut chunk = format!("{head}Content-Length: {}\r\n\r\n", data.len()).into_bytes();
                 chunk.extend_from_slice(&data);
                 chunk.extend_from_slice(b"\r\n");
                 Ok::<_, io::Error>(Bytes::from(chunk))
             }
         })
         .buffered(2);
-    let end = stream::once(std::future::ready(Ok(Bytes::from(format!(
-        "--{boundary}--\r\n"
-    )))));
+    let end = stream::once(std::future::ready(Ok(Bytes::from(format!("--{boundary}--\r\n")))));
     Ok(Response::builder()
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/related; type=\"{part_type}\"; boundary={boundary}"),
-        )
+        .header(header::CONTENT_TYPE, format!("multipart/related; type=\"{part_type}\"; boundary={boundary}"))
         .body(Body::from_stream(parts.chain(end)))
         .expect("valid response"))
 }
 
 /// `1,3,5`: frame numbers, counted from 1, in the order wanted.
 fn frame_list(list: &str) -> Result<Vec<usize>, WebError> {
-    let bad = || {
-        WebError::BadRequest(
-            "the frame list must be comma-separated frame numbers starting at 1".into(),
-        )
-    };
-    let numbers: Vec<usize> = list
-        .split(',')
-        .map(|n| n.trim().parse::<usize>().ok().filter(|&n| n >= 1))
-        .collect::<Option<_>>()
-        .ok_or_else(bad)?;
+    let bad = || WebError::BadRequest("the frame list must be comma-separated frame numbers starting at 1".into());
+    let numbers: Vec<usize> = list.split(',').map(|n| n.trim().parse::<usize>().ok().filter(|&n| n >= 1)).collect::<Option<_>>().ok_or_else(bad)?;
     if numbers.is_empty() || numbers.len() > MAX_FRAMES_PER_REQUEST {
         return Err(bad());
     }
@@ -141,11 +112,7 @@ fn frame_list(list: &str) -> Result<Vec<usize>, WebError> {
 
 /// The media type of the parts: octet-stream, or the compressed type itself.
 fn negotiate(headers: &HeaderMap, ts: &str, native: bool) -> Result<&'static str, WebError> {
-    let own = if native {
-        "application/octet-stream"
-    } else {
-        compressed_media(ts).unwrap_or("application/octet-stream")
-    };
+    let own = if native { "application/octet-stream" } else { compressed_media(ts).unwrap_or("application/octet-stream") };
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     for range in parse_accept(accept) {
         let ts_ok = |p: Option<&str>| match p {
@@ -157,10 +124,7 @@ fn negotiate(headers: &HeaderMap, ts: &str, native: bool) -> Result<&'static str
         match range.essence.as_str() {
             "*/*" | "multipart/*" => return Ok(own),
             "multipart/related" => {
-                let ty = range
-                    .param("type")
-                    .unwrap_or("application/octet-stream")
-                    .to_ascii_lowercase();
+                let ty = range.param("type").unwrap_or("application/octet-stream").to_ascii_lowercase();
                 if !ts_ok(range.param("transfer-syntax")) {
                     continue;
                 }
@@ -179,12 +143,7 @@ fn negotiate(headers: &HeaderMap, ts: &str, native: bool) -> Result<&'static str
     )))
 }
 
-async fn locate(
-    blobs: &BlobStore,
-    key: &str,
-    ts: String,
-    native: bool,
-) -> Result<Layout, LayoutError> {
+async fn locate(blobs: &BlobStore, key: &str, ts: String, native: bool) -> Result<Layout, LayoutError> {
     let blob = Blob::open(blobs, key).await?;
     tokio::task::spawn_blocking(move || pixel_layout::locate(blob.source()?, &ts, native))
         .await
@@ -194,9 +153,7 @@ async fn locate(
 /// One frame's bytes (frames are read one at a time, never the whole file).
 async fn read_frame(blobs: &BlobStore, key: &str, ranges: Vec<(u64, u64)>) -> io::Result<Vec<u8>> {
     let blob = Blob::open(blobs, key).await?;
-    tokio::task::spawn_blocking(move || pixel_layout::read_ranges(blob.source()?, &ranges))
-        .await
-        .map_err(io::Error::other)?
+    tokio::task::spawn_blocking(move || pixel_layout::read_ranges(blob.source()?, &ranges)).await.map_err(io::Error::other)?
 }
 
 #[cfg(test)]
@@ -221,19 +178,8 @@ mod tests {
         };
         let jpeg = "1.2.840.10008.1.2.4.50";
         assert_eq!(negotiate(&h("*/*"), jpeg, false).unwrap(), "image/jpeg");
-        assert_eq!(
-            negotiate(
-                &h("multipart/related; type=application/octet-stream; transfer-syntax=*"),
-                jpeg,
-                false
-            )
-            .unwrap(),
-            "application/octet-stream"
-        );
-        assert_eq!(
-            negotiate(&h("multipart/related; type=\"image/jpeg\""), jpeg, false).unwrap(),
-            "image/jpeg"
-        );
+        assert_eq!(negotiate(&h("multipart/related; type=application/octet-stream; transfer-syntax=*"), jpeg, false).unwrap(), "application/octet-stream");
+        assert_eq!(negotiate(&h("multipart/related; type=\"image/jpeg\""), jpeg, false).unwrap(), "image/jpeg");
         assert!(negotiate(&h("multipart/related; type=\"image/jls\""), jpeg, false).is_err());
         assert!(negotiate(&h("multipart/related; type=application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1"), jpeg, false).is_err());
         assert_eq!(negotiate(&h("multipart/related; type=application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1"), "1.2.840.10008.1.2", true).unwrap(), "application/octet-stream");

@@ -18,10 +18,7 @@ fn single_valued(vr: &str) -> bool {
 /// `Alphabetic`, `Ideographic` and `Phonetic`; empty groups are left out.
 pub fn person_name(pn: &str) -> Value {
     let mut obj = Map::new();
-    for (group, key) in pn
-        .splitn(3, '=')
-        .zip(["Alphabetic", "Ideographic", "Phonetic"])
-    {
+    for (group, key) in pn.splitn(3, '=').zip(["Alphabetic", "Ideographic", "Phonetic"]) {
         let group = group.trim_end_matches([' ', '\0']);
         if !group.is_empty() {
             obj.insert(key.into(), Value::String(group.into()));
@@ -74,11 +71,7 @@ impl Dataset {
     }
 
     pub fn seq(&mut self, tag: Tag, items: Vec<Dataset>) -> &mut Self {
-        self.put(
-            tag,
-            "SQ",
-            items.into_iter().map(Dataset::into_value).collect(),
-        )
+        self.put(tag, "SQ", items.into_iter().map(Dataset::into_value).collect())
     }
 
     pub fn put(&mut self, tag: Tag, vr: &str, values: Vec<Value>) -> &mut Self {
@@ -98,11 +91,7 @@ impl Dataset {
 
 /// Empty values inside a multi-valued attribute are `null`.
 fn str_or_null(s: &str) -> Value {
-    if s.is_empty() {
-        Value::Null
-    } else {
-        Value::String(s.into())
-    }
+    if s.is_empty() { Value::Null } else { Value::String(s.into()) }
 }
 
 #[cfg(test)]
@@ -117,10 +106,7 @@ mod tests {
             person_name("Yamada^Tarou=山田^太郎=やまだ^たろう"),
             json!({"Alphabetic": "Yamada^Tarou", "Ideographic": "山田^太郎", "Phonetic": "やまだ^たろう"})
         );
-        assert_eq!(
-            person_name("=山田^太郎"),
-            json!({"Ideographic": "山田^太郎"})
-        );
+        assert_eq!(person_name("=山田^太郎"), json!({"Ideographic": "山田^太郎"}));
     }
 
     #[test]

@@ -25,9 +25,7 @@ impl MediaType {
         let mut params = Vec::new();
         let mut q = 1.0;
         for p in pieces {
-            let Some((name, value)) = p.split_once('=') else {
-                continue;
-            };
+            let Some((name, value)) = p.split_once('=') else { continue };
             let name = name.trim().to_ascii_lowercase();
             let value = unquote(value.trim());
             if name == "q" {
@@ -40,10 +38,7 @@ impl MediaType {
     }
 
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -52,11 +47,7 @@ impl MediaType {
 pub fn parse_accept(header: Option<&str>) -> Vec<MediaType> {
     let header = header.unwrap_or("").trim();
     if header.is_empty() {
-        return vec![MediaType {
-            essence: "*/*".into(),
-            params: vec![],
-            q: 1.0,
-        }];
+        return vec![MediaType { essence: "*/*".into(), params: vec![], q: 1.0 }];
     }
     let mut ranges: Vec<MediaType> = split_outside_quotes(header, ',')
         .iter()
@@ -112,13 +103,11 @@ mod tests {
 
     #[test]
     fn parses_quoted_and_unquoted_params() {
-        let m = MediaType::parse(r#"Multipart/Related; type="application/dicom"; boundary=AbC"#)
-            .unwrap();
+        let m = MediaType::parse(r#"Multipart/Related; type="application/dicom"; boundary=AbC"#).unwrap();
         assert_eq!(m.essence, "multipart/related");
         assert_eq!(m.param("type"), Some("application/dicom"));
         assert_eq!(m.param("boundary"), Some("AbC"));
-        let m = MediaType::parse("multipart/related; type=application/dicom; boundary=\"a;b\"")
-            .unwrap();
+        let m = MediaType::parse("multipart/related; type=application/dicom; boundary=\"a;b\"").unwrap();
         assert_eq!(m.param("type"), Some("application/dicom"));
         assert_eq!(m.param("boundary"), Some("a;b"));
         assert!(MediaType::parse("nonsense").is_none());
@@ -126,9 +115,7 @@ mod tests {
 
     #[test]
     fn accept_is_sorted_by_quality() {
-        let a = parse_accept(Some(
-            r#"application/json;q=0.5, multipart/related; type="application/dicom"; transfer-syntax=*, text/html;q=0"#,
-        ));
+        let a = parse_accept(Some(r#"application/json;q=0.5, multipart/related; type="application/dicom"; transfer-syntax=*, text/html;q=0"#));
         assert_eq!(a.len(), 2);
         assert_eq!(a[0].essence, "multipart/related");
         assert_eq!(a[0].param("transfer-syntax"), Some("*"));

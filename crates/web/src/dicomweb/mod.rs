@@ -48,62 +48,23 @@ use crate::{AppState, WebError};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/studies", get(qido::studies).post(stow::store))
-        .route(
-            "/studies/{study}",
-            get(wado::retrieve_study).post(stow::store_in_study),
-        )
+        .route("/studies/{study}", get(wado::retrieve_study).post(stow::store_in_study))
         .route("/studies/{study}/metadata", get(wado::study_metadata))
         .route("/studies/{study}/series", get(qido::study_series))
         .route("/studies/{study}/instances", get(qido::study_instances))
-        .route(
-            "/studies/{study}/series/{series}",
-            get(wado::retrieve_series),
-        )
-        .route(
-            "/studies/{study}/series/{series}/metadata",
-            get(wado::series_metadata),
-        )
-        .route(
-            "/studies/{study}/series/{series}/instances",
-            get(qido::series_instances),
-        )
-        .route(
-            "/studies/{study}/series/{series}/instances/{instance}",
-            get(wado::retrieve_instance),
-        )
-        .route(
-            "/studies/{study}/series/{series}/instances/{instance}/metadata",
-            get(wado::instance_metadata),
-        )
-        .route(
-            "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}",
-            get(frames::frames),
-        )
-        .route(
-            "/studies/{study}/series/{series}/instances/{instance}/bulkdata/{*path}",
-            get(wado::bulkdata),
-        )
-        .route(
-            "/studies/{study}/series/{series}/instances/{instance}/rendered",
-            get(rendered::instance_rendered),
-        )
-        .route(
-            "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered",
-            get(rendered::frame_rendered),
-        )
+        .route("/studies/{study}/series/{series}", get(wado::retrieve_series))
+        .route("/studies/{study}/series/{series}/metadata", get(wado::series_metadata))
+        .route("/studies/{study}/series/{series}/instances", get(qido::series_instances))
+        .route("/studies/{study}/series/{series}/instances/{instance}", get(wado::retrieve_instance))
+        .route("/studies/{study}/series/{series}/instances/{instance}/metadata", get(wado::instance_metadata))
+        .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", get(frames::frames))
+        .route("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{*path}", get(wado::bulkdata))
+        .route("/studies/{study}/series/{series}/instances/{instance}/rendered", get(rendered::instance_rendered))
+        .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered", get(rendered::frame_rendered))
         .route("/studies/{study}/thumbnail", get(rendered::study_thumbnail))
-        .route(
-            "/studies/{study}/series/{series}/thumbnail",
-            get(rendered::series_thumbnail),
-        )
-        .route(
-            "/studies/{study}/series/{series}/instances/{instance}/thumbnail",
-            get(rendered::instance_thumbnail),
-        )
-        .route(
-            "/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/thumbnail",
-            get(rendered::frame_thumbnail),
-        )
+        .route("/studies/{study}/series/{series}/thumbnail", get(rendered::series_thumbnail))
+        .route("/studies/{study}/series/{series}/instances/{instance}/thumbnail", get(rendered::instance_thumbnail))
+        .route("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/thumbnail", get(rendered::frame_thumbnail))
         .route("/series", get(qido::all_series))
         .route("/instances", get(qido::all_instances))
 }
@@ -116,10 +77,7 @@ pub(crate) struct Urls(String);
 
 impl Urls {
     pub fn new(state: &AppState) -> Self {
-        Urls(format!(
-            "{}/dicomweb",
-            state.config.public_base_url.trim_end_matches('/')
-        ))
+        Urls(format!("{}/dicomweb", state.config.public_base_url.trim_end_matches('/')))
     }
     pub fn study(&self, study: &str) -> String {
         format!("{}/studies/{}", self.0, seg(study))
@@ -128,24 +86,15 @@ impl Urls {
         format!("{}/studies/{}/series/{}", self.0, seg(study), seg(series))
     }
     pub fn instance(&self, study: &str, series: &str, sop: &str) -> String {
-        format!(
-            "{}/studies/{}/series/{}/instances/{}",
-            self.0,
-            seg(study),
-            seg(series),
-            seg(sop)
-        )
+        format!("{}/studies/{}/series/{}/instances/{}", self.0, seg(study), seg(series), seg(sop))
     }
 }
 
 /// A UID as a path segment. Conformant UIDs pass unchanged; devices do send
 /// others (spaces, hex), which must still make valid URLs.
 fn seg(uid: &str) -> percent_encoding::PercentEncode<'_> {
-    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'.')
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'~');
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'.').remove(b'-').remove(b'_').remove(b'~');
     percent_encoding::utf8_percent_encode(uid, SEGMENT)
 }
 
@@ -185,12 +134,7 @@ pub(crate) fn negotiate_json(headers: &HeaderMap) -> Result<&'static str, WebErr
     ))
 }
 
-pub(crate) fn json_response(
-    status: StatusCode,
-    content_type: &'static str,
-    body: Vec<u8>,
-    warnings: &[String],
-) -> Response {
+pub(crate) fn json_response(status: StatusCode, content_type: &'static str, body: Vec<u8>, warnings: &[String]) -> Response {
     let mut resp = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
     add_warnings(resp.headers_mut(), warnings);
     resp
@@ -202,13 +146,7 @@ pub(crate) fn add_warnings(headers: &mut HeaderMap, warnings: &[String]) {
     for w in warnings.iter().take(20) {
         let text: String = w
             .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() || c == ' ' {
-                    c
-                } else {
-                    '?'
-                }
-            })
+            .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
             .map(|c| if c == '"' { '\'' } else { c })
             .filter(|c| *c != '\\')
             .take(500)
@@ -221,13 +159,7 @@ pub(crate) fn add_warnings(headers: &mut HeaderMap, warnings: &[String]) {
 
 /// Appends an audit record; failures are logged, not fatal (the data already
 /// moved). Details hold counts and row ids only, never patient data.
-pub(crate) async fn audit(
-    state: &AppState,
-    who: &Principal,
-    action: &str,
-    target: Option<(&str, String)>,
-    detail: String,
-) {
+pub(crate) async fn audit(state: &AppState, who: &Principal, action: &str, target: Option<(&str, String)>, detail: String) {
     let event = AuditEvent {
         account_id: Some(who.account_id),
         actor: who.actor.clone(),

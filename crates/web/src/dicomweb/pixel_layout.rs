@@ -81,11 +81,7 @@ struct Header {
 
 /// Finds every frame of a stored instance whose transfer syntax is `ts_uid`
 /// (`native`: uncompressed little endian).
-pub fn locate<R: Read + Seek>(
-    mut file: R,
-    ts_uid: &str,
-    native: bool,
-) -> Result<Layout, LayoutError> {
+pub fn locate<R: Read + Seek>(mut file: R, ts_uid: &str, native: bool) -> Result<Layout, LayoutError> {
     let ts = TransferSyntaxRegistry
         .get(ts_uid)
         .ok_or_else(|| LayoutError::Unsupported(format!("unknown transfer syntax {ts_uid}")))?;
@@ -95,12 +91,8 @@ pub fn locate<R: Read + Seek>(
     // Allocated for float pixel data.
     let (header, value_at, length, bits) = {
         let pos = Rc::new(Cell::new(start));
-        let counting = Counting {
-            inner: BufReader::with_capacity(32 * 1024, &mut file),
-            pos: pos.clone(),
-        };
-        let mut tokens = DataSetReader::new_with_ts(counting, ts)
-            .map_err(|e| LayoutError::Corrupt(e.to_string()))?;
+        let counting = Counting { inner: BufReader::with_capacity(32 * 1024, &mut file), pos: pos.clone() };
+        let mut tokens = DataSetReader::new_with_ts(counting, ts).map_err(|e| LayoutError::Corrupt(e.to_string()))?;
         let mut header = Header::default();
         let (mut depth, mut pending) = (0usize, None);
         let (length, bits) = loop {
@@ -111,9 +103,7 @@ pub fn locate<R: Read + Seek>(
             match token {
                 // The parser announces encapsulated Pixel Data with this token alone.
                 DataToken::PixelSequenceStart if depth == 0 => break (None, None),
-                DataToken::SequenceStart { .. }
-                | DataToken::ItemStart { .. }
-                | DataToken::PixelSequenceStart => depth += 1,
+                DataToken::SequenceStart { .. } | DataToken::ItemStart { .. } | DataToken::PixelSequenceStart => depth += 1,
                 DataToken::SequenceEnd | DataToken::ItemEnd => depth = depth.saturating_sub(1),
                 DataToken::ElementHeader(h) if depth == 0 && h.tag == tags::PIXEL_DATA => {
                     break (h.length().get().map(u64::from), None);
@@ -143,9 +133,7 @@ pub fn locate<R: Read + Seek>(
             file.seek(SeekFrom::Start(value_at))?;
             encapsulated_frames(&mut file, frames, value_at, &header.extended_offsets)
         }
-        _ => Err(LayoutError::Corrupt(
-            "pixel data encoding doesn't match the transfer syntax".into(),
-        )),
+        _ => Err(LayoutError::Corrupt("pixel data encoding doesn't match the transfer syntax".into())),
     }
 }
 
@@ -162,11 +150,7 @@ impl Header {
             EXTENDED_OFFSET_TABLE => {
                 self.extended_offsets = match v {
                     PrimitiveValue::U64(xs) => xs.to_vec(),
-                    other => other
-                        .to_bytes()
-                        .chunks_exact(8)
-                        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-                        .collect(),
+                    other => other.to_bytes().chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect(),
                 }
             }
             _ => {}
@@ -177,13 +161,7 @@ impl Header {
 /// Native frames are consecutive and equally sized. YBR_FULL_422 stores two
 /// samples per pixel, not three (PS3.3 C.7.6.3.1.2); 1-bit frames are
 /// bit-packed and can only be cut where a frame ends on a byte boundary.
-fn native_frames(
-    h: &Header,
-    bits: Option<u64>,
-    frames: u64,
-    value_at: u64,
-    len: u64,
-) -> Result<Layout, LayoutError> {
+fn native_frames(h: &Header, bits: Option<u64>, frames: u64, value_at: u64, len: u64) -> Result<Layout, LayoutError> {
     let bits = bits.unwrap_or(h.bits);
     let samples = match h.photometric.as_str() {
         "YBR_FULL_422" | "YBR_PARTIAL_422" => 2,
@@ -191,35 +169,22 @@ fn native_frames(
     };
     let frame_bits = h.rows * h.columns * samples * bits;
     if frame_bits == 0 {
-        return Err(LayoutError::Corrupt(
-            "pixel data without Rows, Columns or Bits Allocated".into(),
-        ));
+        return Err(LayoutError::Corrupt("pixel data without Rows, Columns or Bits Allocated".into()));
     }
     if !frame_bits.is_multiple_of(8) && frames > 1 {
-        return Err(LayoutError::Unsupported(
-            "its bit-packed frames don't end on byte boundaries".into(),
-        ));
+        return Err(LayoutError::Unsupported("its bit-packed frames don't end on byte boundaries".into()));
     }
     let size = frame_bits.div_ceil(8);
     if size.saturating_mul(frames) > len {
-        return Err(LayoutError::Corrupt(
-            "pixel data is shorter than its frames".into(),
-        ));
+        return Err(LayoutError::Corrupt("pixel data is shorter than its frames".into()));
     }
-    Ok((0..frames)
-        .map(|i| vec![(value_at + i * size, size)])
-        .collect())
+    Ok((0..frames).map(|i| vec![(value_at + i * size, size)]).collect())
 }
 
 /// Walks the items of encapsulated pixel data (PS3.5 A.4) and groups the
 /// fragments into frames: one per frame, or by the (extended) offset table,
 /// or all of them for a single frame.
-fn encapsulated_frames<R: Read + Seek>(
-    file: &mut R,
-    frames: u64,
-    value_at: u64,
-    extended: &[u64],
-) -> Result<Layout, LayoutError> {
+fn encapsulated_frames<R: Read + Seek>(file: &mut R, frames: u64, value_at: u64, extended: &[u64]) -> Result<Layout, LayoutError> {
     let mut pos = value_at;
     let mut offset_table: Option<Vec<u64>> = None;
     // (offset of the item tag relative to the first fragment's, data offset, length)
@@ -235,19 +200,12 @@ fn encapsulated_frames<R: Read + Seek>(
             break;
         }
         if (group, element) != ITEM || len == 0xFFFF_FFFF {
-            return Err(LayoutError::Corrupt(
-                "malformed encapsulated pixel data".into(),
-            ));
+            return Err(LayoutError::Corrupt("malformed encapsulated pixel data".into()));
         }
         if offset_table.is_none() {
             let mut table = vec![0u8; len.min(8 * 1024 * 1024) as usize];
             file.read_exact(&mut table)?;
-            offset_table = Some(
-                table
-                    .chunks_exact(4)
-                    .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")) as u64)
-                    .collect(),
-            );
+            offset_table = Some(table.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")) as u64).collect());
             pos += 8 + len;
             file.seek(SeekFrom::Start(pos))?;
             continue;
@@ -261,37 +219,21 @@ fn encapsulated_frames<R: Read + Seek>(
         file.seek(SeekFrom::Start(pos))?;
     }
     let n = frames as usize;
-    let ranges =
-        |f: &[(u64, u64, u64)]| f.iter().map(|&(_, at, len)| (at, len)).collect::<Vec<_>>();
+    let ranges = |f: &[(u64, u64, u64)]| f.iter().map(|&(_, at, len)| (at, len)).collect::<Vec<_>>();
     if fragments.len() == n {
-        return Ok(fragments
-            .iter()
-            .map(|f| ranges(std::slice::from_ref(f)))
-            .collect());
+        return Ok(fragments.iter().map(|f| ranges(std::slice::from_ref(f))).collect());
     }
     if n == 1 {
         return Ok(vec![ranges(&fragments)]);
     }
-    let table: Vec<u64> = if extended.len() == n {
-        extended.to_vec()
-    } else {
-        offset_table.unwrap_or_default()
-    };
+    let table: Vec<u64> = if extended.len() == n { extended.to_vec() } else { offset_table.unwrap_or_default() };
     if table.len() != n {
-        return Err(LayoutError::Unsupported(
-            "fragments can't be assigned to frames (no offset table)".into(),
-        ));
+        return Err(LayoutError::Unsupported("fragments can't be assigned to frames (no offset table)".into()));
     }
     Ok((0..n)
         .map(|i| {
             let (from, to) = (table[i], table.get(i + 1).copied().unwrap_or(u64::MAX));
-            ranges(
-                &fragments
-                    .iter()
-                    .copied()
-                    .filter(|&(rel, _, _)| rel >= from && rel < to)
-                    .collect::<Vec<_>>(),
-            )
+            ranges(&fragments.iter().copied().filter(|&(rel, _, _)| rel >= from && rel < to).collect::<Vec<_>>())
         })
         .collect())
 }
@@ -309,3 +251,4 @@ pub fn read_ranges<R: Read + Seek>(mut file: R, ranges: &[(u64, u64)]) -> io::Re
     }
     Ok(out)
 }
+

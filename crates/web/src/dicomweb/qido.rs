@@ -20,10 +20,7 @@ use axum::response::Response;
 use futures::future::BoxFuture;
 use serde_json::Value;
 use studylink_model::AccountId;
-use studylink_store::{
-    InstanceQuery, InstanceRow, Page, SeriesQuery, SeriesRow, Store, StoreResult, StudyQuery,
-    StudyRow,
-};
+use studylink_store::{InstanceQuery, InstanceRow, Page, SeriesQuery, SeriesRow, Store, StoreResult, StudyQuery, StudyRow};
 
 use super::json::Dataset;
 use super::search::{self, Level, Search};
@@ -40,58 +37,16 @@ const SCOPE_MAX: i64 = 10_000;
 
 type Params = Query<Vec<(String, String)>>;
 
-pub async fn studies(
-    State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
-    Query(params): Params,
-) -> Result<Response, WebError> {
-    run(
-        &state,
-        &principal,
-        &headers,
-        &params,
-        Level::Study,
-        None,
-        None,
-    )
-    .await
+pub async fn studies(State(state): State<AppState>, principal: Principal, headers: HeaderMap, Query(params): Params) -> Result<Response, WebError> {
+    run(&state, &principal, &headers, &params, Level::Study, None, None).await
 }
 
-pub async fn all_series(
-    State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
-    Query(params): Params,
-) -> Result<Response, WebError> {
-    run(
-        &state,
-        &principal,
-        &headers,
-        &params,
-        Level::Series,
-        None,
-        None,
-    )
-    .await
+pub async fn all_series(State(state): State<AppState>, principal: Principal, headers: HeaderMap, Query(params): Params) -> Result<Response, WebError> {
+    run(&state, &principal, &headers, &params, Level::Series, None, None).await
 }
 
-pub async fn all_instances(
-    State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
-    Query(params): Params,
-) -> Result<Response, WebError> {
-    run(
-        &state,
-        &principal,
-        &headers,
-        &params,
-        Level::Instance,
-        None,
-        None,
-    )
-    .await
+pub async fn all_instances(State(state): State<AppState>, principal: Principal, headers: HeaderMap, Query(params): Params) -> Result<Response, WebError> {
+    run(&state, &principal, &headers, &params, Level::Instance, None, None).await
 }
 
 pub async fn study_series(
@@ -101,16 +56,7 @@ pub async fn study_series(
     headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Response, WebError> {
-    run(
-        &state,
-        &principal,
-        &headers,
-        &params,
-        Level::Series,
-        Some(&study),
-        None,
-    )
-    .await
+    run(&state, &principal, &headers, &params, Level::Series, Some(&study), None).await
 }
 
 pub async fn study_instances(
@@ -120,16 +66,7 @@ pub async fn study_instances(
     headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Response, WebError> {
-    run(
-        &state,
-        &principal,
-        &headers,
-        &params,
-        Level::Instance,
-        Some(&study),
-        None,
-    )
-    .await
+    run(&state, &principal, &headers, &params, Level::Instance, Some(&study), None).await
 }
 
 pub async fn series_instances(
@@ -139,16 +76,7 @@ pub async fn series_instances(
     headers: HeaderMap,
     Query(params): Params,
 ) -> Result<Response, WebError> {
-    run(
-        &state,
-        &principal,
-        &headers,
-        &params,
-        Level::Instance,
-        Some(&study),
-        Some(&series),
-    )
-    .await
+    run(&state, &principal, &headers, &params, Level::Instance, Some(&study), Some(&series)).await
 }
 
 async fn run(
@@ -168,34 +96,20 @@ async fn run(
     search.scope(study, series);
 
     let mut warnings = Vec::new();
-    let (default_limit, max_limit) = if study.is_some() {
-        (SCOPED_LIMIT, SCOPED_LIMIT)
-    } else {
-        (DEFAULT_LIMIT, MAX_LIMIT)
-    };
+    let (default_limit, max_limit) = if study.is_some() { (SCOPED_LIMIT, SCOPED_LIMIT) } else { (DEFAULT_LIMIT, MAX_LIMIT) };
     let limit = match search.limit {
         None => default_limit,
         Some(l) if l > max_limit => {
-            warnings.push(format!(
-                "limit reduced to {max_limit}, the most this server returns at once"
-            ));
+            warnings.push(format!("limit reduced to {max_limit}, the most this server returns at once"));
             max_limit
         }
         Some(l) => l,
     };
-    let q = Searcher {
-        store: state.store.as_ref(),
-        account: principal.account_id,
-        s: &search,
-        urls: Urls::new(state),
-    };
+    let q = Searcher { store: state.store.as_ref(), account: principal.account_id, s: &search, urls: Urls::new(state) };
     let (objects, more) = match level {
         Level::Study => q.studies(limit).await?,
         Level::Series => q.series(limit, study.is_none()).await?,
-        Level::Instance => {
-            q.instances(limit, study.is_none(), series.is_none())
-                .await?
-        }
+        Level::Instance => q.instances(limit, study.is_none(), series.is_none()).await?,
     };
     if more && search.limit.is_none() {
         warnings.push("There are additional results that can be requested".into());
@@ -203,8 +117,7 @@ async fn run(
     if search.fuzzy {
         warnings.push("The fuzzymatching parameter is not supported. Only literal matching has been performed.".into());
     }
-    let body =
-        serde_json::to_vec(&Value::Array(objects)).map_err(|e| WebError::Internal(e.into()))?;
+    let body = serde_json::to_vec(&Value::Array(objects)).map_err(|e| WebError::Internal(e.into()))?;
     Ok(json_response(StatusCode::OK, content_type, body, &warnings))
 }
 
@@ -258,12 +171,7 @@ impl Searcher<'_> {
     /// Instances, with the attributes of their series when searching a whole
     /// study or more, and of their study when searching across studies
     /// (PS3.18 §10.6.3).
-    async fn instances(
-        &self,
-        limit: i64,
-        with_study: bool,
-        with_series: bool,
-    ) -> Result<(Vec<Value>, bool), WebError> {
+    async fn instances(&self, limit: i64, with_study: bool, with_series: bool) -> Result<(Vec<Value>, bool), WebError> {
         let scope = self.study_scope().await?;
         let (rows, more) = self.find_instances(&scope, self.s.offset, limit).await?;
         let mut studies = seed(scope);
@@ -283,11 +191,7 @@ impl Searcher<'_> {
         Ok((objects, more))
     }
 
-    async fn find_studies(
-        &self,
-        offset: i64,
-        take: i64,
-    ) -> Result<(Vec<StudyRow>, bool), WebError> {
+    async fn find_studies(&self, offset: i64, take: i64) -> Result<(Vec<StudyRow>, bool), WebError> {
         let s = self.s;
         let mut list = Vec::new();
         for uid in alts(&s.study_uids) {
@@ -295,25 +199,19 @@ impl Searcher<'_> {
                 list.push((uid.clone(), modality));
             }
         }
-        paged(
-            list,
-            offset,
-            take,
-            |r: &StudyRow| r.id.0,
-            |(study_uid, modality), page| {
-                let q = StudyQuery {
-                    id: None,
-                    study_uid,
-                    patient_name: s.patient_name.clone(),
-                    patient_id: s.patient_id.clone(),
-                    accession: s.accession.clone(),
-                    study_date: s.study_date.clone(),
-                    modality,
-                    page,
-                };
-                Box::pin(async move { self.store.query_studies(self.account, &q).await })
-            },
-        )
+        paged(list, offset, take, |r: &StudyRow| r.id.0, |(study_uid, modality), page| {
+            let q = StudyQuery {
+                id: None,
+                study_uid,
+                patient_name: s.patient_name.clone(),
+                patient_id: s.patient_id.clone(),
+                accession: s.accession.clone(),
+                study_date: s.study_date.clone(),
+                modality,
+                page,
+            };
+            Box::pin(async move { self.store.query_studies(self.account, &q).await })
+        })
         .await
     }
 
@@ -339,12 +237,7 @@ impl Searcher<'_> {
         }
     }
 
-    async fn find_series(
-        &self,
-        scope: &Option<Vec<StudyRow>>,
-        offset: i64,
-        take: i64,
-    ) -> Result<(Vec<SeriesRow>, bool), WebError> {
+    async fn find_series(&self, scope: &Option<Vec<StudyRow>>, offset: i64, take: i64) -> Result<(Vec<SeriesRow>, bool), WebError> {
         let mut list = Vec::new();
         for study in self.study_alts(scope) {
             for series in alts(&self.s.series_uids) {
@@ -353,42 +246,21 @@ impl Searcher<'_> {
                 }
             }
         }
-        paged(
-            list,
-            offset,
-            take,
-            |r: &SeriesRow| r.id.0,
-            |(study_uid, series_uid, modality), page| {
-                let q = SeriesQuery {
-                    study_uid,
-                    series_uid,
-                    modality,
-                    page,
-                };
-                Box::pin(async move { self.store.query_series(self.account, &q).await })
-            },
-        )
+        paged(list, offset, take, |r: &SeriesRow| r.id.0, |(study_uid, series_uid, modality), page| {
+            let q = SeriesQuery { study_uid, series_uid, modality, page };
+            Box::pin(async move { self.store.query_series(self.account, &q).await })
+        })
         .await
     }
 
-    async fn find_instances(
-        &self,
-        scope: &Option<Vec<StudyRow>>,
-        offset: i64,
-        take: i64,
-    ) -> Result<(Vec<InstanceRow>, bool), WebError> {
+    async fn find_instances(&self, scope: &Option<Vec<StudyRow>>, offset: i64, take: i64) -> Result<(Vec<InstanceRow>, bool), WebError> {
         // Instance rows carry no modality: a Modality filter first resolves the series.
         let pairs: Vec<(Alt, Alt)> = if self.s.modalities.is_some() {
             let (series, more) = self.find_series(scope, 0, SCOPE_MAX).await?;
             if more {
-                return Err(WebError::BadRequest(format!(
-                    "the filters match more than {SCOPE_MAX} series; narrow them"
-                )));
+                return Err(WebError::BadRequest(format!("the filters match more than {SCOPE_MAX} series; narrow them")));
             }
-            series
-                .into_iter()
-                .map(|r| (Some(r.study_uid), Some(r.series_uid)))
-                .collect()
+            series.into_iter().map(|r| (Some(r.study_uid), Some(r.series_uid))).collect()
         } else {
             let mut pairs = Vec::new();
             for study in self.study_alts(scope) {
@@ -406,56 +278,24 @@ impl Searcher<'_> {
                 }
             }
         }
-        paged(
-            list,
-            offset,
-            take,
-            |r: &InstanceRow| r.id.0,
-            |(study_uid, series_uid, sop_uid, sop_class_uid), page| {
-                let q = InstanceQuery {
-                    study_uid,
-                    series_uid,
-                    sop_uid,
-                    sop_class_uid,
-                    page,
-                };
-                Box::pin(async move { self.store.query_instances(self.account, &q).await })
-            },
-        )
+        paged(list, offset, take, |r: &InstanceRow| r.id.0, |(study_uid, series_uid, sop_uid, sop_class_uid), page| {
+            let q = InstanceQuery { study_uid, series_uid, sop_uid, sop_class_uid, page };
+            Box::pin(async move { self.store.query_instances(self.account, &q).await })
+        })
         .await
     }
 
-    async fn study_row(
-        &self,
-        uid: &str,
-        cache: &mut HashMap<String, Option<StudyRow>>,
-    ) -> Result<Option<StudyRow>, WebError> {
+    async fn study_row(&self, uid: &str, cache: &mut HashMap<String, Option<StudyRow>>) -> Result<Option<StudyRow>, WebError> {
         if let Some(hit) = cache.get(uid) {
             return Ok(hit.clone());
         }
-        let q = StudyQuery {
-            study_uid: Some(uid.to_string()),
-            page: Page {
-                limit: 1,
-                offset: 0,
-            },
-            ..Default::default()
-        };
-        let row = self
-            .store
-            .query_studies(self.account, &q)
-            .await?
-            .into_iter()
-            .next();
+        let q = StudyQuery { study_uid: Some(uid.to_string()), page: Page { limit: 1, offset: 0 }, ..Default::default() };
+        let row = self.store.query_studies(self.account, &q).await?.into_iter().next();
         cache.insert(uid.to_string(), row.clone());
         Ok(row)
     }
 
-    async fn series_row(
-        &self,
-        r: &InstanceRow,
-        cache: &mut HashMap<String, Option<SeriesRow>>,
-    ) -> Result<Option<SeriesRow>, WebError> {
+    async fn series_row(&self, r: &InstanceRow, cache: &mut HashMap<String, Option<SeriesRow>>) -> Result<Option<SeriesRow>, WebError> {
         if let Some(hit) = cache.get(&r.series_uid) {
             return Ok(hit.clone());
         }
@@ -463,28 +303,16 @@ impl Searcher<'_> {
             study_uid: Some(r.study_uid.clone()),
             series_uid: Some(r.series_uid.clone()),
             modality: None,
-            page: Page {
-                limit: 1,
-                offset: 0,
-            },
+            page: Page { limit: 1, offset: 0 },
         };
-        let row = self
-            .store
-            .query_series(self.account, &q)
-            .await?
-            .into_iter()
-            .next();
+        let row = self.store.query_series(self.account, &q).await?.into_iter().next();
         cache.insert(r.series_uid.clone(), row.clone());
         Ok(row)
     }
 }
 
 fn seed(scope: Option<Vec<StudyRow>>) -> HashMap<String, Option<StudyRow>> {
-    scope
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| (r.study_uid.clone(), Some(r)))
-        .collect()
+    scope.unwrap_or_default().into_iter().map(|r| (r.study_uid.clone(), Some(r))).collect()
 }
 
 /// Runs one store query per alternative and pages across their concatenation
@@ -499,14 +327,7 @@ async fn paged<'a, A, T>(
     let want = take.saturating_add(1); // one extra tells whether more exist
     if list.len() == 1 {
         let alt = list.into_iter().next().expect("one alternative");
-        let mut rows = fetch(
-            alt,
-            Page {
-                limit: want,
-                offset,
-            },
-        )
-        .await?;
+        let mut rows = fetch(alt, Page { limit: want, offset }).await?;
         let more = rows.len() as i64 > take;
         rows.truncate(take as usize);
         return Ok((rows, more));
@@ -515,15 +336,7 @@ async fn paged<'a, A, T>(
     for alt in list {
         // Rows already seen may come back again; ask for enough to cover them.
         let need = skip + (want - out.len() as i64) + seen.len() as i64;
-        for row in fetch(
-            alt,
-            Page {
-                limit: need,
-                offset: 0,
-            },
-        )
-        .await?
-        {
+        for row in fetch(alt, Page { limit: need, offset: 0 }).await? {
             if !seen.insert(id(&row)) {
                 continue;
             }

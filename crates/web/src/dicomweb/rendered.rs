@@ -40,10 +40,10 @@ use studylink_imaging::{Format, FrameBytes, RenderError, RenderRequest, Rendered
 use studylink_store::{InstanceQuery, InstanceRow, Page};
 
 use super::media::parse_accept;
-use super::path_uids;
 use super::pixel_layout;
 use super::stored::{self, Blob};
 use super::wado::{Level, audit_read, instance};
+use super::path_uids;
 use crate::auth::Principal;
 use crate::{AppState, WebError};
 
@@ -70,11 +70,9 @@ impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         match self {
             Failure::Web(e) => e.into_response(),
-            Failure::Unrenderable(m) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                axum::Json(serde_json::json!({ "error": m })),
-            )
-                .into_response(),
+            Failure::Unrenderable(m) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(serde_json::json!({ "error": m }))).into_response()
+            }
         }
     }
 }
@@ -84,9 +82,7 @@ impl From<RenderError> for Failure {
         match e {
             RenderError::NotAnImage(_) => not_an_image(),
             RenderError::NoSuchFrame { .. } => Failure::Web(WebError::NotFound),
-            other => Failure::Unrenderable(format!(
-                "this instance's pixel data can't be rendered ({other})"
-            )),
+            other => Failure::Unrenderable(format!("this instance's pixel data can't be rendered ({other})")),
         }
     }
 }
@@ -109,13 +105,7 @@ pub async fn instance_rendered(
     path_uids([&study, &series, &sop])?;
     let req = request(&headers, query.as_deref(), 0, None)?;
     let row = instance(&state, &principal, &study, &series, &sop).await?;
-    audit_read(
-        &state,
-        &principal,
-        "dicomweb.rendered",
-        Level::Instance,
-        std::slice::from_ref(&row),
-    );
+    audit_read(&state, &principal, "dicomweb.rendered", Level::Instance, std::slice::from_ref(&row));
     respond(render(&state, &row, req).await?)
 }
 
@@ -130,13 +120,7 @@ pub async fn frame_rendered(
     let frame = frame_number(&frame)?;
     let req = request(&headers, query.as_deref(), frame, None)?;
     let row = instance(&state, &principal, &study, &series, &sop).await?;
-    audit_read(
-        &state,
-        &principal,
-        "dicomweb.rendered",
-        Level::Instance,
-        std::slice::from_ref(&row),
-    );
+    audit_read(&state, &principal, "dicomweb.rendered", Level::Instance, std::slice::from_ref(&row));
     respond(render(&state, &row, req).await?)
 }
 
@@ -151,13 +135,7 @@ pub async fn frame_thumbnail(
     let frame = frame_number(&frame)?;
     let req = request(&headers, query.as_deref(), frame, Some(THUMBNAIL_SIZE))?;
     let row = instance(&state, &principal, &study, &series, &sop).await?;
-    audit_read(
-        &state,
-        &principal,
-        "dicomweb.thumbnail",
-        Level::Instance,
-        std::slice::from_ref(&row),
-    );
+    audit_read(&state, &principal, "dicomweb.thumbnail", Level::Instance, std::slice::from_ref(&row));
     respond(render(&state, &row, req).await?)
 }
 
@@ -171,13 +149,7 @@ pub async fn instance_thumbnail(
     path_uids([&study, &series, &sop])?;
     let req = request(&headers, query.as_deref(), 0, Some(THUMBNAIL_SIZE))?;
     let row = instance(&state, &principal, &study, &series, &sop).await?;
-    audit_read(
-        &state,
-        &principal,
-        "dicomweb.thumbnail",
-        Level::Instance,
-        std::slice::from_ref(&row),
-    );
+    audit_read(&state, &principal, "dicomweb.thumbnail", Level::Instance, std::slice::from_ref(&row));
     thumbnail(&state, &principal, &row, req).await
 }
 
@@ -190,15 +162,7 @@ pub async fn series_thumbnail(
 ) -> Result<Response> {
     path_uids([&study, &series])?;
     let req = request(&headers, query.as_deref(), 0, Some(THUMBNAIL_SIZE))?;
-    representative(
-        &state,
-        &principal,
-        &study,
-        Some(&series),
-        Level::Series,
-        req,
-    )
-    .await
+    representative(&state, &principal, &study, Some(&series), Level::Series, req).await
 }
 
 pub async fn study_thumbnail(
@@ -214,28 +178,14 @@ pub async fn study_thumbnail(
 }
 
 /// The first instance with pixels that renders.
-async fn representative(
-    state: &AppState,
-    principal: &Principal,
-    study: &str,
-    series: Option<&str>,
-    level: Level,
-    req: RenderRequest,
-) -> Result<Response> {
+async fn representative(state: &AppState, principal: &Principal, study: &str, series: Option<&str>, level: Level, req: RenderRequest) -> Result<Response> {
     let q = InstanceQuery {
         study_uid: Some(study.to_string()),
         series_uid: series.map(str::to_string),
-        page: Page {
-            limit: 10_000,
-            offset: 0,
-        },
+        page: Page { limit: 10_000, offset: 0 },
         ..Default::default()
     };
-    let rows = state
-        .store
-        .query_instances(principal.account_id, &q)
-        .await
-        .map_err(WebError::from)?;
+    let rows = state.store.query_instances(principal.account_id, &q).await.map_err(WebError::from)?;
     if rows.is_empty() {
         return Err(WebError::NotFound.into());
     }
@@ -248,9 +198,7 @@ async fn representative(
     for row in candidates.into_iter().take(THUMBNAIL_TRIES) {
         match thumbnail(state, principal, row, req.clone()).await {
             Ok(resp) => return Ok(resp),
-            Err(e @ (Failure::Unrenderable(_) | Failure::Web(WebError::NotAcceptable(_)))) => {
-                last = e
-            }
+            Err(e @ (Failure::Unrenderable(_) | Failure::Web(WebError::NotAcceptable(_)))) => last = e,
             Err(e) => return Err(e),
         }
     }
@@ -258,17 +206,8 @@ async fn representative(
 }
 
 /// Default thumbnails come from (and go to) the blob store; others are made each time.
-async fn thumbnail(
-    state: &AppState,
-    principal: &Principal,
-    row: &InstanceRow,
-    req: RenderRequest,
-) -> Result<Response> {
-    let cacheable = req.format
-        == (Format::Jpeg {
-            quality: THUMBNAIL_QUALITY,
-        })
-        && req.viewport.is_none();
+async fn thumbnail(state: &AppState, principal: &Principal, row: &InstanceRow, req: RenderRequest) -> Result<Response> {
+    let cacheable = req.format == (Format::Jpeg { quality: THUMBNAIL_QUALITY }) && req.viewport.is_none();
     if !cacheable {
         return respond(render(state, row, req).await?);
     }
@@ -299,8 +238,7 @@ async fn render(state: &AppState, row: &InstanceRow, req: RenderRequest) -> Resu
     if row.frames > 0 && req.frame as i64 >= row.frames {
         return Err(WebError::NotFound.into());
     }
-    let task =
-        |e: tokio::task::JoinError| WebError::Internal(anyhow::anyhow!("rendering task: {e}"));
+    let task = |e: tokio::task::JoinError| WebError::Internal(anyhow::anyhow!("rendering task: {e}"));
     if let Some(path) = state.ingest.blobs().local_path(&row.blob_key) {
         let row = row.clone();
         // A header read on its own can come out short on odd files (seen:
@@ -313,43 +251,24 @@ async fn render(state: &AppState, row: &InstanceRow, req: RenderRequest) -> Resu
         .await
         .map_err(task)?;
     }
-    let blob = Blob::open(state.ingest.blobs(), &row.blob_key)
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
+    let blob = Blob::open(state.ingest.blobs(), &row.blob_key).await.map_err(|e| WebError::Internal(e.into()))?;
     let row = row.clone();
-    tokio::task::spawn_blocking(move || render_whole(blob, &row, &req))
-        .await
-        .map_err(task)?
+    tokio::task::spawn_blocking(move || render_whole(blob, &row, &req)).await.map_err(task)?
 }
 
 /// Reads only the header and the wanted frame's bytes (local files). `None`
 /// when the frame can't be cut out (big endian, deflated, bit-packed…): the
 /// caller then reads the whole object. Blocking.
-fn render_cut(
-    path: &std::path::Path,
-    row: &InstanceRow,
-    req: &RenderRequest,
-) -> Result<Option<Rendered>> {
+fn render_cut(path: &std::path::Path, row: &InstanceRow, req: &RenderRequest) -> Result<Option<Rendered>> {
     let ts = row.transfer_syntax.as_str();
     let native = matches!(ts, "1.2.840.10008.1.2" | "1.2.840.10008.1.2.1");
     let open = || File::open(path).map_err(|e| Failure::from(WebError::Internal(e.into())));
-    let Ok(layout) = pixel_layout::locate(open()?, ts, native) else {
-        return Ok(None);
-    };
-    let Some(ranges) = layout.get(req.frame as usize) else {
-        return Ok(None);
-    };
-    let Ok(header) = stored::read_header(stored::Source::File(open()?), row) else {
-        return Ok(None);
-    };
-    let bytes =
-        pixel_layout::read_ranges(open()?, ranges).map_err(|e| WebError::Internal(e.into()))?;
+    let Ok(layout) = pixel_layout::locate(open()?, ts, native) else { return Ok(None) };
+    let Some(ranges) = layout.get(req.frame as usize) else { return Ok(None) };
+    let Ok(header) = stored::read_header(stored::Source::File(open()?), row) else { return Ok(None) };
+    let bytes = pixel_layout::read_ranges(open()?, ranges).map_err(|e| WebError::Internal(e.into()))?;
     let obj = studylink_imaging::with_meta(header, ts, &row.sop_class_uid, &row.sop_uid)?;
-    let frame = if native {
-        FrameBytes::Native(bytes)
-    } else {
-        FrameBytes::Encapsulated(bytes)
-    };
+    let frame = if native { FrameBytes::Native(bytes) } else { FrameBytes::Encapsulated(bytes) };
     Ok(Some(studylink_imaging::render_cut(&obj, req, &frame)?))
 }
 
@@ -359,12 +278,7 @@ fn render_whole(blob: Blob, row: &InstanceRow, req: &RenderRequest) -> Result<Re
     let mut source = blob.source().map_err(internal)?;
     let start = stored::skip_meta(&mut source).map_err(internal)?;
     source.seek(SeekFrom::Start(start)).map_err(internal)?;
-    let obj = studylink_imaging::read_dataset(
-        BufReader::with_capacity(256 * 1024, source),
-        &row.transfer_syntax,
-        &row.sop_class_uid,
-        &row.sop_uid,
-    )?;
+    let obj = studylink_imaging::read_dataset(BufReader::with_capacity(256 * 1024, source), &row.transfer_syntax, &row.sop_class_uid, &row.sop_uid)?;
     Ok(studylink_imaging::render(&obj, req)?)
 }
 
@@ -374,11 +288,7 @@ fn respond(r: Rendered) -> Result<Response> {
 
 fn image_response(content_type: &'static str, bytes: Bytes) -> Response {
     (
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, CACHE_CONTROL),
-            (header::VARY, "Accept"),
-        ],
+        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, CACHE_CONTROL), (header::VARY, "Accept")],
         bytes,
     )
         .into_response()
@@ -388,65 +298,29 @@ fn image_response(content_type: &'static str, bytes: Bytes) -> Response {
 fn frame_number(s: &str) -> Result<u32> {
     match s.trim().parse::<u32>() {
         Ok(n) if n >= 1 => Ok(n - 1),
-        _ if s.contains(',') => Err(WebError::BadRequest(
-            "rendered frames are one per request: give a single frame number".into(),
-        )
-        .into()),
-        _ => Err(
-            WebError::BadRequest("the frame number must be an integer starting at 1".into()).into(),
-        ),
+        _ if s.contains(',') => Err(WebError::BadRequest("rendered frames are one per request: give a single frame number".into()).into()),
+        _ => Err(WebError::BadRequest("the frame number must be an integer starting at 1".into()).into()),
     }
 }
 
-fn request(
-    headers: &HeaderMap,
-    query: Option<&str>,
-    frame: u32,
-    max_size: Option<u32>,
-) -> Result<RenderRequest> {
+fn request(headers: &HeaderMap, query: Option<&str>, frame: u32, max_size: Option<u32>) -> Result<RenderRequest> {
     let params: HashMap<String, String> = serde_urlencoded::from_str(query.unwrap_or(""))
         .map_err(|_| WebError::BadRequest("malformed query string".into()))?;
     let quality = match params.get("quality") {
         None if max_size.is_some() => THUMBNAIL_QUALITY,
         None => studylink_imaging::DEFAULT_JPEG_QUALITY,
-        Some(q) => q
-            .trim()
-            .parse::<u8>()
-            .ok()
-            .filter(|q| (1..=100).contains(q))
-            .ok_or_else(|| {
-                WebError::BadRequest("quality must be an integer from 1 to 100".into())
-            })?,
+        Some(q) => q.trim().parse::<u8>().ok().filter(|q| (1..=100).contains(q)).ok_or_else(|| WebError::BadRequest("quality must be an integer from 1 to 100".into()))?,
     };
     let viewport = params.get("viewport").map(|v| viewport(v)).transpose()?;
     let format = negotiate(headers, quality)?;
     // An explicit quality means "encode at this quality", never the stored stream.
     let reuse_stored_jpeg = !params.contains_key("quality");
-    Ok(RenderRequest {
-        frame,
-        max_size,
-        viewport,
-        format,
-        reuse_stored_jpeg,
-    })
+    Ok(RenderRequest { frame, max_size, viewport, format, reuse_stored_jpeg })
 }
 
 fn viewport(v: &str) -> Result<(u32, u32)> {
-    let bad = || {
-        WebError::BadRequest(
-            "viewport must be width,height in pixels (cropping is not supported)".into(),
-        )
-    };
-    let parts: Vec<u32> = v
-        .split(',')
-        .map(|p| {
-            p.trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=16384).contains(n))
-        })
-        .collect::<Option<_>>()
-        .ok_or_else(bad)?;
+    let bad = || WebError::BadRequest("viewport must be width,height in pixels (cropping is not supported)".into());
+    let parts: Vec<u32> = v.split(',').map(|p| p.trim().parse::<u32>().ok().filter(|n| (1..=16384).contains(n))).collect::<Option<_>>().ok_or_else(bad)?;
     match parts[..] {
         [w, h] => Ok((w, h)),
         _ => Err(bad().into()),
@@ -462,10 +336,7 @@ fn negotiate(headers: &HeaderMap, quality: u8) -> Result<Format> {
             _ => {}
         }
     }
-    Err(
-        WebError::NotAcceptable("rendered images are available as image/jpeg or image/png".into())
-            .into(),
-    )
+    Err(WebError::NotAcceptable("rendered images are available as image/jpeg or image/png".into()).into())
 }
 
 #[cfg(test)]
@@ -481,40 +352,13 @@ mod tests {
     #[test]
     fn negotiation_and_parameters() {
         let r = request(&HeaderMap::new(), None, 0, None).ok().unwrap();
-        assert_eq!(
-            r.format,
-            Format::Jpeg {
-                quality: studylink_imaging::DEFAULT_JPEG_QUALITY
-            }
-        );
-        let r = request(
-            &accept("image/gif, image/png;q=0.5"),
-            Some("viewport=200,100"),
-            2,
-            None,
-        )
-        .ok()
-        .unwrap();
-        assert_eq!(
-            (r.format, r.viewport, r.frame),
-            (Format::Png, Some((200, 100)), 2)
-        );
-        let r = request(&accept("image/*"), Some("quality=40"), 0, Some(256))
-            .ok()
-            .unwrap();
-        assert_eq!(
-            (r.format, r.max_size),
-            (Format::Jpeg { quality: 40 }, Some(256))
-        );
+        assert_eq!(r.format, Format::Jpeg { quality: studylink_imaging::DEFAULT_JPEG_QUALITY });
+        let r = request(&accept("image/gif, image/png;q=0.5"), Some("viewport=200,100"), 2, None).ok().unwrap();
+        assert_eq!((r.format, r.viewport, r.frame), (Format::Png, Some((200, 100)), 2));
+        let r = request(&accept("image/*"), Some("quality=40"), 0, Some(256)).ok().unwrap();
+        assert_eq!((r.format, r.max_size), (Format::Jpeg { quality: 40 }, Some(256)));
         assert!(request(&accept("image/gif"), None, 0, None).is_err());
-        for q in [
-            "quality=0",
-            "quality=101",
-            "quality=x",
-            "viewport=10",
-            "viewport=1,2,3,4,5,6",
-            "viewport=0,5",
-        ] {
+        for q in ["quality=0", "quality=101", "quality=x", "viewport=10", "viewport=1,2,3,4,5,6", "viewport=0,5"] {
             assert!(request(&HeaderMap::new(), Some(q), 0, None).is_err(), "{q}");
         }
     }

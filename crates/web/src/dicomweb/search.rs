@@ -97,11 +97,7 @@ const KEYS: &[(Tag, Key, Level)] = &[
     (tags::PATIENT_ID, Key::PatientId, Level::Study),
     (tags::ACCESSION_NUMBER, Key::Accession, Level::Study),
     (tags::STUDY_DATE, Key::StudyDate, Level::Study),
-    (
-        tags::MODALITIES_IN_STUDY,
-        Key::ModalitiesInStudy,
-        Level::Study,
-    ),
+    (tags::MODALITIES_IN_STUDY, Key::ModalitiesInStudy, Level::Study),
     (tags::MODALITY, Key::Modality, Level::Series),
     (tags::SERIES_INSTANCE_UID, Key::SeriesUid, Level::Series),
     (tags::SOP_INSTANCE_UID, Key::SopUid, Level::Instance),
@@ -120,10 +116,7 @@ pub fn parse(params: &[(String, String)], level: Level) -> Result<Search, WebErr
             continue;
         }
         if !seen.insert(name.as_str()) && name != "includefield" {
-            return Err(bad(format!(
-                "query parameter {} is repeated; give several values as a comma-separated list",
-                shown(name)
-            )));
+            return Err(bad(format!("query parameter {} is repeated; give several values as a comma-separated list", shown(name))));
         }
         let value = value.trim();
         match name.as_str() {
@@ -145,37 +138,15 @@ pub fn parse(params: &[(String, String)], level: Level) -> Result<Search, WebErr
 
 fn apply(s: &mut Search, name: &str, value: &str, level: Level) -> Result<(), WebError> {
     let tag = parse_tag(name)
-        .or_else(|| {
-            StandardDataDictionary
-                .by_name(name)
-                .map(|e| e.tag_range().inner())
-        })
-        .ok_or_else(|| {
-            bad(format!(
-                "unknown query parameter {}; supported: {SUPPORTED}",
-                shown(name)
-            ))
-        })?;
-    let label = StandardDataDictionary
-        .by_tag(tag)
-        .map(|e| e.alias().to_string())
-        .unwrap_or_else(|| name.to_string());
+        .or_else(|| StandardDataDictionary.by_name(name).map(|e| e.tag_range().inner()))
+        .ok_or_else(|| bad(format!("unknown query parameter {}; supported: {SUPPORTED}", shown(name))))?;
+    let label = StandardDataDictionary.by_tag(tag).map(|e| e.alias().to_string()).unwrap_or_else(|| name.to_string());
     let Some(&(_, key, key_level)) = KEYS.iter().find(|(t, _, _)| *t == tag) else {
-        return Err(bad(format!(
-            "matching on {label} ({:04X},{:04X}) is not supported; supported: {SUPPORTED}",
-            tag.0, tag.1
-        )));
+        return Err(bad(format!("matching on {label} ({:04X},{:04X}) is not supported; supported: {SUPPORTED}", tag.0, tag.1)));
     };
     if key_level > level {
-        let hint = if key == Key::Modality {
-            "; to match studies by modality use ModalitiesInStudy"
-        } else {
-            ""
-        };
-        return Err(bad(format!(
-            "{label} can't be matched in a {}-level query{hint}",
-            level.name()
-        )));
+        let hint = if key == Key::Modality { "; to match studies by modality use ModalitiesInStudy" } else { "" };
+        return Err(bad(format!("{label} can't be matched in a {}-level query{hint}", level.name())));
     }
     // An empty value (or a lone `*`) matches everything: DICOM universal matching.
     if value.is_empty() || value == "*" {
@@ -202,11 +173,7 @@ fn bad(msg: String) -> WebError {
 
 /// A key name as it may appear in an error: printable ASCII, bounded.
 fn shown(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .filter(|c| c.is_ascii_graphic())
-        .take(64)
-        .collect();
+    let s: String = name.chars().filter(|c| c.is_ascii_graphic()).take(64).collect();
     format!("'{s}'")
 }
 
@@ -218,50 +185,36 @@ fn number(name: &str, value: &str, min: i64) -> Result<i64, WebError> {
 }
 
 fn split_list(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .split([',', '\\'])
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
+    value.split([',', '\\']).map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn uids(label: &str, value: &str) -> Result<Vec<String>, WebError> {
     let list: Vec<String> = split_list(value).map(str::to_string).collect();
     if list.is_empty() || list.len() > 1000 || !list.iter().all(|u| is_uid_like(u)) {
-        return Err(bad(format!(
-            "{label} must be a UID or a comma-separated list of up to 1000 UIDs"
-        )));
+        return Err(bad(format!("{label} must be a UID or a comma-separated list of up to 1000 UIDs")));
     }
     Ok(list)
 }
 
 fn text(label: &str, value: &str) -> Result<String, WebError> {
     if value.chars().count() > 256 || value.chars().any(char::is_control) {
-        return Err(bad(format!(
-            "{label} must be at most 256 printable characters"
-        )));
+        return Err(bad(format!("{label} must be at most 256 printable characters")));
     }
     Ok(value.to_string())
 }
 
 fn modalities(label: &str, value: &str) -> Result<Vec<String>, WebError> {
     let list: Vec<String> = split_list(value).map(str::to_ascii_uppercase).collect();
-    let valid = |m: &String| {
-        m.len() <= 16
-            && m.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b' ')
-    };
+    let valid = |m: &String| m.len() <= 16 && m.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b' ');
     if list.is_empty() || list.len() > 50 || !list.iter().all(valid) {
-        return Err(bad(format!(
-            "{label} must be a modality code (e.g. CT) or a comma-separated list of them"
-        )));
+        return Err(bad(format!("{label} must be a modality code (e.g. CT) or a comma-separated list of them")));
     }
     Ok(list)
 }
 
 /// `YYYYMMDD`, `YYYYMMDD-`, `-YYYYMMDD` or `YYYYMMDD-YYYYMMDD` (PS3.4 C.2.2.2.5).
 pub fn date_range(value: &str) -> Result<DateRange, WebError> {
-    let err =
-        || bad("StudyDate must be YYYYMMDD, YYYYMMDD-, -YYYYMMDD or YYYYMMDD-YYYYMMDD".into());
+    let err = || bad("StudyDate must be YYYYMMDD, YYYYMMDD-, -YYYYMMDD or YYYYMMDD-YYYYMMDD".into());
     let date = |d: &str| -> Result<Option<String>, WebError> {
         let d = d.trim();
         if d.is_empty() {
@@ -270,24 +223,14 @@ pub fn date_range(value: &str) -> Result<DateRange, WebError> {
         let ok = d.len() == 8
             && d.bytes().all(|b| b.is_ascii_digit())
             && chrono::NaiveDate::parse_from_str(d, "%Y%m%d").is_ok();
-        if ok {
-            Ok(Some(d.to_string()))
-        } else {
-            Err(err())
-        }
+        if ok { Ok(Some(d.to_string())) } else { Err(err()) }
     };
     let range = match value.split_once('-') {
         None => {
             let d = date(value)?.ok_or_else(err)?;
-            DateRange {
-                from: Some(d.clone()),
-                to: Some(d),
-            }
+            DateRange { from: Some(d.clone()), to: Some(d) }
         }
-        Some((a, b)) => DateRange {
-            from: date(a)?,
-            to: date(b)?,
-        },
+        Some((a, b)) => DateRange { from: date(a)?, to: date(b)? },
     };
     if range.from.is_none() && range.to.is_none() {
         return Err(err());
@@ -306,14 +249,9 @@ pub fn date_range(value: &str) -> Result<DateRange, WebError> {
 fn check_includefield(value: &str) -> Result<(), WebError> {
     for field in value.split(',').map(str::trim).filter(|f| !f.is_empty()) {
         let known = field == "all"
-            || field
-                .split('.')
-                .all(|p| parse_tag(p).is_some() || StandardDataDictionary.by_name(p).is_some());
+            || field.split('.').all(|p| parse_tag(p).is_some() || StandardDataDictionary.by_name(p).is_some());
         if !known {
-            return Err(bad(format!(
-                "includefield names an unknown attribute {}",
-                shown(field)
-            )));
+            return Err(bad(format!("includefield names an unknown attribute {}", shown(field))));
         }
     }
     Ok(())
@@ -324,40 +262,19 @@ mod tests {
     use super::*;
 
     fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
     fn keywords_and_tags() {
-        let s = parse(
-            &p(&[
-                ("PatientName", "doe*"),
-                ("00100020", "ID1"),
-                ("limit", "5"),
-                ("includefield", "all"),
-            ]),
-            Level::Study,
-        )
-        .unwrap();
+        let s = parse(&p(&[("PatientName", "doe*"), ("00100020", "ID1"), ("limit", "5"), ("includefield", "all")]), Level::Study).unwrap();
         assert_eq!(s.patient_name.as_deref(), Some("doe*"));
         assert_eq!(s.patient_id.as_deref(), Some("ID1"));
         assert_eq!(s.limit, Some(5));
-        let s = parse(
-            &p(&[("StudyInstanceUID", "1.2,1.3"), ("ModalitiesInStudy", "ct")]),
-            Level::Study,
-        )
-        .unwrap();
+        let s = parse(&p(&[("StudyInstanceUID", "1.2,1.3"), ("ModalitiesInStudy", "ct")]), Level::Study).unwrap();
         assert_eq!(s.study_uids.unwrap(), vec!["1.2", "1.3"]);
         assert_eq!(s.modalities_in_study.unwrap(), vec!["CT"]);
-        assert!(
-            parse(&p(&[("PatientName", "")]), Level::Study)
-                .unwrap()
-                .patient_name
-                .is_none()
-        );
+        assert!(parse(&p(&[("PatientName", "")]), Level::Study).unwrap().patient_name.is_none());
     }
 
     #[test]
@@ -374,10 +291,7 @@ mod tests {
             ("offset", "-1", Level::Study),
             ("includefield", "NotAnAttribute", Level::Study),
         ] {
-            assert!(
-                matches!(parse(&p(&[(k, v)]), level), Err(WebError::BadRequest(_))),
-                "{k}={v}"
-            );
+            assert!(matches!(parse(&p(&[(k, v)]), level), Err(WebError::BadRequest(_))), "{k}={v}");
         }
     }
 
@@ -395,10 +309,7 @@ mod tests {
 
     #[test]
     fn scope_intersects() {
-        let mut s = Search {
-            study_uids: Some(vec!["1.2".into()]),
-            ..Default::default()
-        };
+        let mut s = Search { study_uids: Some(vec!["1.2".into()]), ..Default::default() };
         s.scope(Some("1.3"), None);
         assert_eq!(s.study_uids, Some(vec![]));
         let mut s = Search::default();

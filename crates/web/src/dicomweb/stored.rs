@@ -34,14 +34,8 @@ impl Blob {
         if let Some(path) = blobs.local_path(key) {
             return Ok(Blob::Path(path));
         }
-        let stream = blobs
-            .get_stream(key)
-            .await
-            .map_err(io::Error::other)?
-            .map_err(io::Error::other);
-        Ok(Blob::Stream(Box::new(SyncIoBridge::new(
-            StreamReader::new(stream),
-        ))))
+        let stream = blobs.get_stream(key).await.map_err(io::Error::other)?.map_err(io::Error::other);
+        Ok(Blob::Stream(Box::new(SyncIoBridge::new(StreamReader::new(stream)))))
     }
 
     /// Blocking: opens the file.
@@ -91,12 +85,7 @@ const REWIND: usize = 256 * 1024;
 
 impl Forward {
     fn new(inner: Box<dyn Read + Send>) -> Self {
-        Forward {
-            inner,
-            pos: 0,
-            history: VecDeque::new(),
-            end: 0,
-        }
+        Forward { inner, pos: 0, history: VecDeque::new(), end: 0 }
     }
 }
 
@@ -166,22 +155,7 @@ pub fn skip_meta<R: Read + Seek>(file: &mut R) -> io::Result<u64> {
         if head.len() < 8 || u16::from_le_bytes([head[0], head[1]]) != 0x0002 {
             return Ok(pos);
         }
-        let long = matches!(
-            &head[4..6],
-            b"OB"
-                | b"OW"
-                | b"OF"
-                | b"OD"
-                | b"OL"
-                | b"OV"
-                | b"SQ"
-                | b"UT"
-                | b"UN"
-                | b"UC"
-                | b"UR"
-                | b"SV"
-                | b"UV"
-        );
+        let long = matches!(&head[4..6], b"OB" | b"OW" | b"OF" | b"OD" | b"OL" | b"OV" | b"SQ" | b"UT" | b"UN" | b"UC" | b"UR" | b"SV" | b"UV");
         let len = if long {
             let mut l = [0u8; 4];
             file.read_exact(&mut l)?;
@@ -234,10 +208,7 @@ pub fn read_header(mut source: Source, row: &InstanceRow) -> anyhow::Result<InMe
     let start = skip_meta(&mut source)?;
     source.seek(SeekFrom::Start(start))?;
     let stream = Cursor::new(clean_meta(row)).chain(source);
-    let obj = OpenFileOptions::new()
-        .read_until(HEADER_END)
-        .read_preamble(ReadPreamble::Never)
-        .from_reader(stream)?;
+    let obj = OpenFileOptions::new().read_until(HEADER_END).read_preamble(ReadPreamble::Never).from_reader(stream)?;
     Ok(obj.into_inner())
 }
 
@@ -275,16 +246,12 @@ mod tests {
         s.read_exact(&mut b).unwrap();
         assert_eq!(b, data[REWIND + 2000..REWIND + 2004]);
         assert!(s.seek(SeekFrom::Start(10)).is_err(), "beyond the window");
-        assert!(
-            s.seek(SeekFrom::Start(data.len() as u64 + 1)).is_err(),
-            "past the end"
-        );
+        assert!(s.seek(SeekFrom::Start(data.len() as u64 + 1)).is_err(), "past the end");
     }
 
     fn corpus(rel: &str) -> Option<Vec<u8>> {
-        let root = std::env::var("STUDYLINK_CORPUS").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").to_string()
-        });
+        let root = std::env::var("STUDYLINK_CORPUS")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus").to_string());
         std::fs::read(format!("{root}/{rel}")).ok()
     }
 
@@ -292,21 +259,9 @@ mod tests {
     fn streams_read_like_files() {
         let cases = [
             ("mr/mr_small_evrle.dcm", "1.2.840.10008.1.2.1", true),
-            (
-                "other_modalities/nm_mf_13f_heart.dcm",
-                "1.2.840.10008.1.2.1",
-                true,
-            ),
-            (
-                "ultrasound/us_cine_jpegbaseline_34f_hp_echo.dcm",
-                "1.2.840.10008.1.2.4.50",
-                false,
-            ),
-            (
-                "secondary_capture/sc_rgb_rle_ai_report_milvue.dcm",
-                "1.2.840.10008.1.2.5",
-                false,
-            ),
+            ("other_modalities/nm_mf_13f_heart.dcm", "1.2.840.10008.1.2.1", true),
+            ("ultrasound/us_cine_jpegbaseline_34f_hp_echo.dcm", "1.2.840.10008.1.2.4.50", false),
+            ("secondary_capture/sc_rgb_rle_ai_report_milvue.dcm", "1.2.840.10008.1.2.5", false),
         ];
         for (rel, ts, native) in cases {
             let Some(data) = corpus(rel) else { return };
@@ -315,11 +270,7 @@ mod tests {
             assert_eq!(from_file, from_stream, "{rel}");
             let frame = pixel_layout::read_ranges(stream(data.clone()), &from_file[0]).unwrap();
             let (at, len) = from_file[0][0];
-            assert_eq!(
-                &frame[..len as usize],
-                &data[at as usize..(at + len) as usize],
-                "{rel}"
-            );
+            assert_eq!(&frame[..len as usize], &data[at as usize..(at + len) as usize], "{rel}");
             let row = studylink_store::InstanceRow {
                 id: studylink_model::InstanceId(1),
                 study_uid: "1.2".into(),
@@ -336,12 +287,7 @@ mod tests {
                 received_at: 0,
             };
             let header = read_header(stream(data), &row).unwrap();
-            assert!(
-                header
-                    .get(dicom_dictionary_std::tags::SOP_INSTANCE_UID)
-                    .is_some(),
-                "{rel}"
-            );
+            assert!(header.get(dicom_dictionary_std::tags::SOP_INSTANCE_UID).is_some(), "{rel}");
         }
     }
 }

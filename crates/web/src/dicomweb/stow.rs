@@ -47,12 +47,7 @@ const IN_FLIGHT: usize = 4;
 /// meta group holds the SOP Class and Instance UIDs).
 const HEAD_BYTES: usize = 16 * 1024;
 
-pub async fn store(
-    State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, WebError> {
+pub async fn store(State(state): State<AppState>, principal: Principal, headers: HeaderMap, body: Body) -> Result<Response, WebError> {
     stow(state, principal, None, headers, body).await
 }
 
@@ -99,19 +94,11 @@ enum Slot {
     Done(Outcome),
 }
 
-async fn stow(
-    state: AppState,
-    principal: Principal,
-    study: Option<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, WebError> {
+async fn stow(state: AppState, principal: Principal, study: Option<String>, headers: HeaderMap, body: Body) -> Result<Response, WebError> {
     let format = negotiate(&headers)?;
     let payload = payload_kind(&headers)?;
     let max = state.config.max_upload_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max) {
         return Err(WebError::PayloadTooLarge);
     }
@@ -125,9 +112,7 @@ async fn stow(
         seen += chunk.len() as u64;
         if seen > max {
             flag.store(true, Ordering::Relaxed);
-            return Err(std::io::Error::other(
-                "request body over the configured limit",
-            ));
+            return Err(std::io::Error::other("request body over the configured limit"));
         }
         Ok(chunk)
     });
@@ -138,12 +123,7 @@ async fn stow(
         actor: principal.actor.clone(),
         expected_sop_uid: None,
     };
-    let job = Job {
-        ingest: state.ingest.clone(),
-        account: principal.account_id,
-        origin,
-        study: study.clone(),
-    };
+    let job = Job { ingest: state.ingest.clone(), account: principal.account_id, origin, study: study.clone() };
     let mut slots: VecDeque<Slot> = VecDeque::new();
     let mut outcomes = Vec::new();
     let mut parts = 0usize;
@@ -189,10 +169,7 @@ async fn stow(
     if too_large || body_error.is_some() {
         // What was stored before the body broke stays stored (and idempotent
         // to resend); the audit log still hears of it.
-        let stored = outcomes
-            .iter()
-            .filter(|o| matches!(o, Outcome::Stored(_)))
-            .count();
+        let stored = outcomes.iter().filter(|o| matches!(o, Outcome::Stored(_))).count();
         tracing::info!(from = %principal.label, parts, stored, "STOW-RS body refused or unreadable");
         if stored > 0 {
             audit_stow(&state, &principal, &outcomes).await;
@@ -201,14 +178,10 @@ async fn stow(
             return Err(WebError::PayloadTooLarge);
         }
         let e = body_error.unwrap_or_default();
-        return Err(WebError::BadRequest(format!(
-            "malformed request body after {parts} part(s) ({stored} stored): {e}"
-        )));
+        return Err(WebError::BadRequest(format!("malformed request body after {parts} part(s) ({stored} stored): {e}")));
     }
     if outcomes.is_empty() {
-        return Err(WebError::BadRequest(
-            "the request holds no instances".into(),
-        ));
+        return Err(WebError::BadRequest("the request holds no instances".into()));
     }
     Ok(respond(&state, &principal, study.as_deref(), outcomes, format).await)
 }
@@ -217,31 +190,22 @@ fn negotiate(headers: &HeaderMap) -> Result<Format, WebError> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     for range in parse_accept(accept) {
         match range.essence.as_str() {
-            "application/dicom+json" | "*/*" | "application/*" => {
-                return Ok(Format::Json(DICOM_JSON));
-            }
+            "application/dicom+json" | "*/*" | "application/*" => return Ok(Format::Json(DICOM_JSON)),
             "application/json" => return Ok(Format::Json("application/json")),
             "application/dicom+xml" => return Ok(Format::Xml),
             _ => {}
         }
     }
-    Err(WebError::NotAcceptable(
-        "the store response is available as application/dicom+json or application/dicom+xml".into(),
-    ))
+    Err(WebError::NotAcceptable("the store response is available as application/dicom+json or application/dicom+xml".into()))
 }
 
 fn payload_kind(headers: &HeaderMap) -> Result<Payload, WebError> {
-    let expected =
-        "send multipart/related; type=\"application/dicom\" (or a single application/dicom body)";
+    let expected = "send multipart/related; type=\"application/dicom\" (or a single application/dicom body)";
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(MediaType::parse)
-        .ok_or_else(|| {
-            WebError::UnsupportedMediaType(format!(
-                "missing or unreadable Content-Type: {expected}"
-            ))
-        })?;
+        .ok_or_else(|| WebError::UnsupportedMediaType(format!("missing or unreadable Content-Type: {expected}")))?;
     match ct.essence.as_str() {
         "multipart/related" => {
             if let Some(t) = ct.param("type")
@@ -252,18 +216,12 @@ fn payload_kind(headers: &HeaderMap) -> Result<Payload, WebError> {
                 )));
             }
             match ct.param("boundary") {
-                Some(b) if !b.is_empty() && b.len() <= 200 => Ok(Payload::Multipart {
-                    boundary: b.to_string(),
-                }),
-                _ => Err(WebError::BadRequest(
-                    "multipart/related without a boundary parameter".into(),
-                )),
+                Some(b) if !b.is_empty() && b.len() <= 200 => Ok(Payload::Multipart { boundary: b.to_string() }),
+                _ => Err(WebError::BadRequest("multipart/related without a boundary parameter".into())),
             }
         }
         "application/dicom" => Ok(Payload::Single),
-        other => Err(WebError::UnsupportedMediaType(format!(
-            "Content-Type {other} is not supported: {expected}"
-        ))),
+        other => Err(WebError::UnsupportedMediaType(format!("Content-Type {other} is not supported: {expected}"))),
     }
 }
 
@@ -272,9 +230,7 @@ fn payload_kind(headers: &HeaderMap) -> Result<Payload, WebError> {
 fn part_type_error(essence: Option<&str>) -> Option<String> {
     match essence.map(str::to_ascii_lowercase).as_deref() {
         None | Some("application/dicom") | Some("application/octet-stream") => None,
-        Some(other) => Some(format!(
-            "part has Content-Type {other}; only application/dicom parts are stored"
-        )),
+        Some(other) => Some(format!("part has Content-Type {other}; only application/dicom parts are stored")),
     }
 }
 
@@ -313,10 +269,7 @@ where
 }
 
 /// Appends `buf` to the temporary file off the async workers.
-async fn flush(
-    file: Result<TempObject, IngestError>,
-    buf: &mut Vec<u8>,
-) -> Result<TempObject, IngestError> {
+async fn flush(file: Result<TempObject, IngestError>, buf: &mut Vec<u8>) -> Result<TempObject, IngestError> {
     let mut tmp = file?;
     let data = std::mem::take(buf);
     let (tmp, mut data, result) = tokio::task::spawn_blocking(move || {
@@ -345,14 +298,7 @@ impl Job {
     fn start(&self, part: usize, received: Received, unsupported: Option<String>) -> Slot {
         let fail = |code, reason: String, ours| {
             let (sop_class, sop_uid) = uids_from_head(&received.head);
-            Slot::Done(Outcome::Failed(Failure {
-                part,
-                sop_class,
-                sop_uid,
-                code,
-                reason,
-                ours,
-            }))
+            Slot::Done(Outcome::Failed(Failure { part, sop_class, sop_uid, code, reason, ours }))
         };
         if let Some(reason) = unsupported {
             return fail(CANNOT_UNDERSTAND, reason, false);
@@ -361,9 +307,7 @@ impl Job {
             Err(e) => fail(failure_code(&e), e.to_string(), !e.is_client_error()),
             Ok(tmp) => {
                 let job = self.clone();
-                Slot::Running(tokio::spawn(async move {
-                    job.ingest_part(part, tmp, received.head).await
-                }))
+                Slot::Running(tokio::spawn(async move { job.ingest_part(part, tmp, received.head).await }))
             }
         }
     }
@@ -374,21 +318,12 @@ impl Job {
                 Some((c, i)) => (Some(c), Some(i)),
                 None => uids_from_head(&head),
             };
-            Outcome::Failed(Failure {
-                part,
-                sop_class,
-                sop_uid,
-                code,
-                reason,
-                ours,
-            })
+            Outcome::Failed(Failure { part, sop_class, sop_uid, code, reason, ours })
         };
         if let Some(study) = &self.study {
             // Checked before ingesting so a mismatched instance never lands in the archive.
             let path = tmp.path().to_path_buf();
-            match tokio::task::spawn_blocking(move || studylink_ingest::parse_file(&path, &[]))
-                .await
-            {
+            match tokio::task::spawn_blocking(move || studylink_ingest::parse_file(&path, &[])).await {
                 Ok(Ok(parsed)) if &parsed.meta.study.study_uid != study => {
                     let i = parsed.meta.instance;
                     return fail(
@@ -399,24 +334,11 @@ impl Job {
                     );
                 }
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    return fail(failure_code(&e), e.to_string(), None, !e.is_client_error());
-                }
-                Err(e) => {
-                    return fail(
-                        OUT_OF_RESOURCES,
-                        format!("parse task failed: {e}"),
-                        None,
-                        true,
-                    );
-                }
+                Ok(Err(e)) => return fail(failure_code(&e), e.to_string(), None, !e.is_client_error()),
+                Err(e) => return fail(OUT_OF_RESOURCES, format!("parse task failed: {e}"), None, true),
             }
         }
-        match self
-            .ingest
-            .ingest_file(self.account, tmp, &self.origin)
-            .await
-        {
+        match self.ingest.ingest_file(self.account, tmp, &self.origin).await {
             Ok(done) => Outcome::Stored(done),
             Err(e) => fail(failure_code(&e), e.to_string(), None, !e.is_client_error()),
         }
@@ -441,9 +363,7 @@ async fn settle(slot: Slot) -> Outcome {
 
 fn failure_code(e: &IngestError) -> u16 {
     match e {
-        IngestError::TooLarge { .. } | IngestError::Storage(_) | IngestError::Io(_) => {
-            OUT_OF_RESOURCES
-        }
+        IngestError::TooLarge { .. } | IngestError::Storage(_) | IngestError::Io(_) => OUT_OF_RESOURCES,
         IngestError::Mismatch(_) => DOES_NOT_MATCH,
         _ => CANNOT_UNDERSTAND,
     }
@@ -460,10 +380,7 @@ fn uids_from_head(head: &[u8]) -> (Option<String>, Option<String>) {
                 let s = s.trim_end_matches(['\0', ' ']);
                 super::is_uid(s).then(|| s.to_string())
             };
-            (
-                clean(meta.media_storage_sop_class_uid()),
-                clean(meta.media_storage_sop_instance_uid()),
-            )
+            (clean(meta.media_storage_sop_class_uid()), clean(meta.media_storage_sop_instance_uid()))
         }
         Err(_) => (None, None),
     }
@@ -482,19 +399,11 @@ async fn audit_stow(state: &AppState, principal: &Principal, outcomes: &[Outcome
             Outcome::Failed(_) => failed += 1,
         }
     }
-    let detail = format!(
-        r#"{{"stored":{stored},"duplicates":{duplicates},"failed":{failed},"bytes":{bytes}}}"#
-    );
+    let detail = format!(r#"{{"stored":{stored},"duplicates":{duplicates},"failed":{failed},"bytes":{bytes}}}"#);
     audit(state, principal, "dicomweb.stow", None, detail).await;
 }
 
-async fn respond(
-    state: &AppState,
-    principal: &Principal,
-    study: Option<&str>,
-    outcomes: Vec<Outcome>,
-    format: Format,
-) -> Response {
+async fn respond(state: &AppState, principal: &Principal, study: Option<&str>, outcomes: Vec<Outcome>, format: Format) -> Response {
     audit_stow(state, principal, &outcomes).await;
     let urls = Urls::new(state);
     let (mut stored, mut failed) = (Vec::new(), Vec::new());
@@ -505,11 +414,7 @@ async fn respond(
         }
     }
     let duplicates = stored.iter().filter(|i| i.duplicate).count();
-    let bytes: u64 = stored
-        .iter()
-        .filter(|i| !i.duplicate)
-        .map(|i| i.size_bytes)
-        .sum();
+    let bytes: u64 = stored.iter().filter(|i| !i.duplicate).map(|i| i.size_bytes).sum();
     let status = match (stored.is_empty(), failed.is_empty()) {
         (_, true) => StatusCode::OK,
         (false, false) => StatusCode::ACCEPTED,
@@ -523,14 +428,9 @@ async fn respond(
     // Type 2: the study's URL when the stored instances belong to one study.
     let one_study = study.map(str::to_string).or_else(|| {
         let first = &stored.first()?.study_uid;
-        stored
-            .iter()
-            .all(|i| &i.study_uid == first)
-            .then(|| first.clone())
+        stored.iter().all(|i| &i.study_uid == first).then(|| first.clone())
     });
-    let url = one_study
-        .filter(|_| !stored.is_empty())
-        .map(|s| urls.study(&s));
+    let url = one_study.filter(|_| !stored.is_empty()).map(|s| urls.study(&s));
     ds.text(tags::RETRIEVE_URL, "UR", url.as_deref());
     if !failed.is_empty() {
         let items = failed
@@ -557,11 +457,7 @@ async fn respond(
                 let mut item = Dataset::new();
                 item.text(tags::REFERENCED_SOP_CLASS_UID, "UI", Some(&i.sop_class_uid))
                     .text(tags::REFERENCED_SOP_INSTANCE_UID, "UI", Some(&i.sop_uid))
-                    .text(
-                        tags::RETRIEVE_URL,
-                        "UR",
-                        Some(&urls.instance(&i.study_uid, &i.series_uid, &i.sop_uid)),
-                    );
+                    .text(tags::RETRIEVE_URL, "UR", Some(&urls.instance(&i.study_uid, &i.series_uid, &i.sop_uid)));
                 item
             })
             .collect();
@@ -580,20 +476,14 @@ async fn respond(
     let value = ds.into_value();
     let (content_type, body) = match format {
         Format::Json(ct) => (ct, serde_json::to_vec(&value).unwrap_or_default()),
-        Format::Xml => (
-            "application/dicom+xml",
-            xml::native_dicom_model(&value).into_bytes(),
-        ),
+        Format::Xml => ("application/dicom+xml", xml::native_dicom_model(&value).into_bytes()),
     };
     let mut resp = Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(body))
         .expect("static response parts");
-    let warnings: Vec<String> = failed
-        .iter()
-        .map(|f| format!("part {}: {}", f.part, f.reason))
-        .collect();
+    let warnings: Vec<String> = failed.iter().map(|f| format!("part {}: {}", f.part, f.reason)).collect();
     add_warnings(resp.headers_mut(), &warnings);
     resp
 }
@@ -609,30 +499,12 @@ mod tests {
             m.insert(header::CONTENT_TYPE, ct.parse().unwrap());
             payload_kind(&m)
         };
-        assert!(matches!(
-            h(r#"multipart/related; type="application/dicom"; boundary=x"#),
-            Ok(Payload::Multipart { .. })
-        ));
-        assert!(matches!(
-            h("multipart/related; type=application/dicom; boundary=x"),
-            Ok(Payload::Multipart { .. })
-        ));
-        assert!(matches!(
-            h("multipart/related; boundary=x"),
-            Ok(Payload::Multipart { .. })
-        ));
+        assert!(matches!(h(r#"multipart/related; type="application/dicom"; boundary=x"#), Ok(Payload::Multipart { .. })));
+        assert!(matches!(h("multipart/related; type=application/dicom; boundary=x"), Ok(Payload::Multipart { .. })));
+        assert!(matches!(h("multipart/related; boundary=x"), Ok(Payload::Multipart { .. })));
         assert!(matches!(h("application/dicom"), Ok(Payload::Single)));
-        assert!(matches!(
-            h(r#"multipart/related; type="application/dicom+json"; boundary=x"#),
-            Err(WebError::UnsupportedMediaType(_))
-        ));
-        assert!(matches!(
-            h("multipart/related; type=application/dicom"),
-            Err(WebError::BadRequest(_))
-        ));
-        assert!(matches!(
-            h("application/json"),
-            Err(WebError::UnsupportedMediaType(_))
-        ));
+        assert!(matches!(h(r#"multipart/related; type="application/dicom+json"; boundary=x"#), Err(WebError::UnsupportedMediaType(_))));
+        assert!(matches!(h("multipart/related; type=application/dicom"), Err(WebError::BadRequest(_))));
+        assert!(matches!(h("application/json"), Err(WebError::UnsupportedMediaType(_))));
     }
 }

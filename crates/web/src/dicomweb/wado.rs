@@ -68,12 +68,7 @@ pub(super) enum Level {
 
 // ---- retrieve -------------------------------------------------------------
 
-pub async fn retrieve_study(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(study): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, WebError> {
+pub async fn retrieve_study(State(state): State<AppState>, principal: Principal, Path(study): Path<String>, headers: HeaderMap) -> Result<Response, WebError> {
     path_uids([&study])?;
     let want = negotiate_dicom(&headers, false)?;
     let rows = instances(&state, &principal, &study, None).await?;
@@ -120,19 +115,14 @@ fn negotiate_dicom(headers: &HeaderMap, single_ok: bool) -> Result<Wanted, WebEr
             "*/*" | "multipart/*" => (false, None),
             "multipart/related" => match range.param("type") {
                 None => (false, range.param("transfer-syntax")),
-                Some(t) if t.eq_ignore_ascii_case("application/dicom") => {
-                    (false, range.param("transfer-syntax"))
-                }
+                Some(t) if t.eq_ignore_ascii_case("application/dicom") => (false, range.param("transfer-syntax")),
                 Some(_) => continue,
             },
             "application/dicom" if single_ok => (true, range.param("transfer-syntax")),
             _ => continue,
         };
         // The best range picks the rendition; ranges of that rendition pool their syntaxes.
-        let w = chosen.get_or_insert(Wanted {
-            single,
-            syntaxes: Some(vec![]),
-        });
+        let w = chosen.get_or_insert(Wanted { single, syntaxes: Some(vec![]) });
         if w.single != single {
             continue;
         }
@@ -149,13 +139,7 @@ fn negotiate_dicom(headers: &HeaderMap, single_ok: bool) -> Result<Wanted, WebEr
     })
 }
 
-async fn retrieve(
-    state: &AppState,
-    principal: &Principal,
-    level: Level,
-    rows: Vec<InstanceRow>,
-    want: Wanted,
-) -> Result<Response, WebError> {
+async fn retrieve(state: &AppState, principal: &Principal, level: Level, rows: Vec<InstanceRow>, want: Wanted) -> Result<Response, WebError> {
     if let Some(list) = &want.syntaxes
         && let Some(row) = rows.iter().find(|r| !list.contains(&r.transfer_syntax))
     {
@@ -168,14 +152,9 @@ async fn retrieve(
     let blobs = state.ingest.blobs().clone();
     if want.single {
         let row = &rows[0];
-        let body = blob_stream(&blobs, &row.blob_key)
-            .await
-            .map_err(|e| WebError::Internal(e.into()))?;
+        let body = blob_stream(&blobs, &row.blob_key).await.map_err(|e| WebError::Internal(e.into()))?;
         return Ok(Response::builder()
-            .header(
-                header::CONTENT_TYPE,
-                format!("application/dicom; transfer-syntax={}", row.transfer_syntax),
-            )
+            .header(header::CONTENT_TYPE, format!("application/dicom; transfer-syntax={}", row.transfer_syntax))
             .header(header::CONTENT_LENGTH, row.size_bytes)
             .body(Body::from_stream(body))
             .expect("valid response"));
@@ -186,25 +165,16 @@ async fn retrieve(
         .map(move |row| part(blobs.clone(), row, sep.clone()))
         .buffered(AHEAD)
         .flatten();
-    let end = stream::once(std::future::ready(Ok(Bytes::from(format!(
-        "--{boundary}--\r\n"
-    )))));
+    let end = stream::once(std::future::ready(Ok(Bytes::from(format!("--{boundary}--\r\n")))));
     Ok(Response::builder()
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/related; type=\"application/dicom\"; boundary={boundary}"),
-        )
+        .header(header::CONTENT_TYPE, format!("multipart/related; type=\"application/dicom\"; boundary={boundary}"))
         .body(Body::from_stream(parts.chain(end)))
         .expect("valid response"))
 }
 
 /// One body part: headers, the stored file as-is, CRLF. A blob that can't be
 /// opened aborts the body (the client sees a truncated multipart, not a lie).
-async fn part(
-    blobs: BlobStore,
-    row: InstanceRow,
-    boundary: String,
-) -> BoxStream<'static, io::Result<Bytes>> {
+async fn part(blobs: BlobStore, row: InstanceRow, boundary: String) -> BoxStream<'static, io::Result<Bytes>> {
     let head = format!(
         "--{boundary}\r\nContent-Type: application/dicom; transfer-syntax={}\r\nContent-Length: {}\r\n\r\n",
         row.transfer_syntax, row.size_bytes
@@ -212,9 +182,7 @@ async fn part(
     match blob_stream(&blobs, &row.blob_key).await {
         Ok(body) => stream::once(std::future::ready(Ok(Bytes::from(head))))
             .chain(body)
-            .chain(stream::once(std::future::ready(Ok(Bytes::from_static(
-                b"\r\n",
-            )))))
+            .chain(stream::once(std::future::ready(Ok(Bytes::from_static(b"\r\n")))))
             .boxed(),
         Err(e) => {
             tracing::error!(error = %e, instance = %row.id, "stored instance could not be read");
@@ -226,30 +194,17 @@ async fn part(
 /// A stored file as a byte stream. Local files are read directly in large
 /// chunks (the object store's local reader uses small ones, which costs
 /// throughput); remote blobs come from the store's stream.
-async fn blob_stream(
-    blobs: &BlobStore,
-    key: &str,
-) -> io::Result<BoxStream<'static, io::Result<Bytes>>> {
+async fn blob_stream(blobs: &BlobStore, key: &str) -> io::Result<BoxStream<'static, io::Result<Bytes>>> {
     if let Some(path) = blobs.local_path(key) {
         let file = tokio::fs::File::open(path).await?;
         return Ok(ReaderStream::with_capacity(file, 256 * 1024).boxed());
     }
-    Ok(blobs
-        .get_stream(key)
-        .await
-        .map_err(io::Error::other)?
-        .map_err(io::Error::other)
-        .boxed())
+    Ok(blobs.get_stream(key).await.map_err(io::Error::other)?.map_err(io::Error::other).boxed())
 }
 
 // ---- metadata -------------------------------------------------------------
 
-pub async fn study_metadata(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(study): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, WebError> {
+pub async fn study_metadata(State(state): State<AppState>, principal: Principal, Path(study): Path<String>, headers: HeaderMap) -> Result<Response, WebError> {
     path_uids([&study])?;
     let ct = negotiate_json(&headers)?;
     let rows = instances(&state, &principal, &study, None).await?;
@@ -280,13 +235,7 @@ pub async fn instance_metadata(
     metadata(&state, &principal, Level::Instance, vec![row], ct).await
 }
 
-async fn metadata(
-    state: &AppState,
-    principal: &Principal,
-    level: Level,
-    rows: Vec<InstanceRow>,
-    ct: &'static str,
-) -> Result<Response, WebError> {
+async fn metadata(state: &AppState, principal: &Principal, level: Level, rows: Vec<InstanceRow>, ct: &'static str) -> Result<Response, WebError> {
     audit_read(state, principal, "dicomweb.metadata", level, &rows);
     let blobs = state.ingest.blobs().clone();
     let urls = Urls::new(state);
@@ -315,14 +264,8 @@ async fn metadata(
 /// this is rare: an unsupported character set, a storage error) is replaced by
 /// what the index knows, so one bad file doesn't fail a whole study.
 async fn instance_json(blobs: &BlobStore, urls: &Urls, row: &InstanceRow) -> Vec<u8> {
-    let bulk_base = format!(
-        "{}/bulkdata",
-        urls.instance(&row.study_uid, &row.series_uid, &row.sop_uid)
-    );
-    let read = with_header(blobs, row, move |obj| {
-        serde_json::to_vec(&dataset_json::dataset(&obj, &bulk_base))
-    })
-    .await;
+    let bulk_base = format!("{}/bulkdata", urls.instance(&row.study_uid, &row.series_uid, &row.sop_uid));
+    let read = with_header(blobs, row, move |obj| serde_json::to_vec(&dataset_json::dataset(&obj, &bulk_base))).await;
     match read {
         Ok(Ok(json)) => json,
         Ok(Err(e)) => fallback(row, &e.to_string()),
@@ -340,9 +283,7 @@ fn fallback(row: &InstanceRow, error: &str) -> Vec<u8> {
         .text(tags::SERIES_INSTANCE_UID, "UI", Some(&row.series_uid))
         .int(tags::INSTANCE_NUMBER, "IS", row.number);
     if row.frames > 0 {
-        ds.int(tags::NUMBER_OF_FRAMES, "IS", Some(row.frames))
-            .int(tags::ROWS, "US", row.rows)
-            .int(tags::COLUMNS, "US", row.columns);
+        ds.int(tags::NUMBER_OF_FRAMES, "IS", Some(row.frames)).int(tags::ROWS, "US", row.rows).int(tags::COLUMNS, "US", row.columns);
     }
     serde_json::to_vec(&ds.into_value()).unwrap_or_else(|_| b"{}".to_vec())
 }
@@ -371,20 +312,10 @@ pub async fn bulkdata(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     path_uids([&study, &series, &sop])?;
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let segments: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
     let well_formed = segments.len() % 2 == 1
         && segments.len() <= 33
-        && segments.iter().enumerate().all(|(i, s)| {
-            if i % 2 == 0 {
-                dataset_json::parse_tag(s).is_some()
-            } else {
-                s.parse::<usize>().is_ok()
-            }
-        });
+        && segments.iter().enumerate().all(|(i, s)| if i % 2 == 0 { dataset_json::parse_tag(s).is_some() } else { s.parse::<usize>().is_ok() });
     if !well_formed {
         return Err(WebError::NotFound);
     }
@@ -394,22 +325,14 @@ pub async fn bulkdata(
         let path: Vec<&str> = segments.iter().map(String::as_str).collect();
         let e = dataset_json::find(&obj, &path)?;
         match e.value() {
-            DicomValue::Primitive(v) if dataset_json::is_binary(e.vr()) => {
-                Some(v.to_bytes().into_owned())
-            }
+            DicomValue::Primitive(v) if dataset_json::is_binary(e.vr()) => Some(v.to_bytes().into_owned()),
             _ => None,
         }
     })
     .await
     .map_err(WebError::Internal)?
     .ok_or(WebError::NotFound)?;
-    audit_read(
-        &state,
-        &principal,
-        "dicomweb.bulkdata",
-        Level::Instance,
-        std::slice::from_ref(&row),
-    );
+    audit_read(&state, &principal, "dicomweb.bulkdata", Level::Instance, std::slice::from_ref(&row));
 
     if single {
         return Ok(Response::builder()
@@ -418,18 +341,11 @@ pub async fn bulkdata(
             .expect("valid response"));
     }
     let boundary = uuid::Uuid::new_v4().simple().to_string();
-    let mut body = format!(
-        "--{boundary}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
-        value.len()
-    )
-    .into_bytes();
+    let mut body = format!("--{boundary}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n", value.len()).into_bytes();
     body.extend_from_slice(&value);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     Ok(Response::builder()
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/related; type=\"application/octet-stream\"; boundary={boundary}"),
-        )
+        .header(header::CONTENT_TYPE, format!("multipart/related; type=\"application/octet-stream\"; boundary={boundary}"))
         .body(Body::from(body))
         .expect("valid response"))
 }
@@ -440,61 +356,32 @@ fn negotiate_bulk(headers: &HeaderMap) -> Result<bool, WebError> {
     for range in parse_accept(accept) {
         match range.essence.as_str() {
             "*/*" | "multipart/*" => return Ok(false),
-            "multipart/related"
-                if range
-                    .param("type")
-                    .is_none_or(|t| t.eq_ignore_ascii_case("application/octet-stream")) =>
-            {
-                return Ok(false);
-            }
+            "multipart/related" if range.param("type").is_none_or(|t| t.eq_ignore_ascii_case("application/octet-stream")) => return Ok(false),
             "application/octet-stream" => return Ok(true),
             _ => {}
         }
     }
-    Err(WebError::NotAcceptable(
-        "bulk data is available as multipart/related; type=\"application/octet-stream\"".into(),
-    ))
+    Err(WebError::NotAcceptable("bulk data is available as multipart/related; type=\"application/octet-stream\"".into()))
 }
 
 // ---- lookups --------------------------------------------------------------
 
-async fn instances(
-    state: &AppState,
-    principal: &Principal,
-    study: &str,
-    series: Option<&str>,
-) -> Result<Vec<InstanceRow>, WebError> {
+async fn instances(state: &AppState, principal: &Principal, study: &str, series: Option<&str>) -> Result<Vec<InstanceRow>, WebError> {
     let q = InstanceQuery {
         study_uid: Some(study.to_string()),
         series_uid: series.map(str::to_string),
-        page: Page {
-            limit: MAX_INSTANCES,
-            offset: 0,
-        },
+        page: Page { limit: MAX_INSTANCES, offset: 0 },
         ..Default::default()
     };
-    let rows = state
-        .store
-        .query_instances(principal.account_id, &q)
-        .await?;
+    let rows = state.store.query_instances(principal.account_id, &q).await?;
     if rows.is_empty() {
         return Err(WebError::NotFound);
     }
     Ok(rows)
 }
 
-pub(super) async fn instance(
-    state: &AppState,
-    principal: &Principal,
-    study: &str,
-    series: &str,
-    sop: &str,
-) -> Result<InstanceRow, WebError> {
-    match state
-        .store
-        .instance_by_sop(principal.account_id, sop)
-        .await?
-    {
+pub(super) async fn instance(state: &AppState, principal: &Principal, study: &str, series: &str, sop: &str) -> Result<InstanceRow, WebError> {
+    match state.store.instance_by_sop(principal.account_id, sop).await? {
         Some(row) if row.study_uid == study && row.series_uid == series => Ok(row),
         _ => Err(WebError::NotFound),
     }
@@ -507,13 +394,7 @@ pub(super) async fn instance(
 ///
 /// The record is written by a spawned task so the response doesn't wait on a
 /// commit; a failure is logged either way (see [`audit`]).
-pub(super) fn audit_read(
-    state: &AppState,
-    principal: &Principal,
-    action: &'static str,
-    level: Level,
-    rows: &[InstanceRow],
-) {
+pub(super) fn audit_read(state: &AppState, principal: &Principal, action: &'static str, level: Level, rows: &[InstanceRow]) {
     let Some(first) = rows.first() else { return };
     let account = principal.account_id;
     let uid = match level {
@@ -530,21 +411,11 @@ pub(super) fn audit_read(
     if recently_audited(key) {
         return;
     }
-    let (state, principal, first, count) =
-        (state.clone(), principal.clone(), first.clone(), rows.len());
-    tokio::spawn(async move {
-        write_read_audit(&state, &principal, action, level, &first, count).await
-    });
+    let (state, principal, first, count) = (state.clone(), principal.clone(), first.clone(), rows.len());
+    tokio::spawn(async move { write_read_audit(&state, &principal, action, level, &first, count).await });
 }
 
-async fn write_read_audit(
-    state: &AppState,
-    principal: &Principal,
-    action: &str,
-    level: Level,
-    first: &InstanceRow,
-    count: usize,
-) {
+async fn write_read_audit(state: &AppState, principal: &Principal, action: &str, level: Level, first: &InstanceRow, count: usize) {
     let account = principal.account_id;
     let target = match level {
         Level::Instance => Some(("instance", first.id.to_string())),
@@ -553,43 +424,14 @@ async fn write_read_audit(
                 study_uid: Some(first.study_uid.clone()),
                 series_uid: Some(first.series_uid.clone()),
                 modality: None,
-                page: Page {
-                    limit: 1,
-                    offset: 0,
-                },
+                page: Page { limit: 1, offset: 0 },
             };
-            state
-                .store
-                .query_series(account, &q)
-                .await
-                .ok()
-                .and_then(|r| r.into_iter().next())
-                .map(|r| ("series", r.id.to_string()))
+            state.store.query_series(account, &q).await.ok().and_then(|r| r.into_iter().next()).map(|r| ("series", r.id.to_string()))
         }
         Level::Study => {
-            let q = StudyQuery {
-                study_uid: Some(first.study_uid.clone()),
-                page: Page {
-                    limit: 1,
-                    offset: 0,
-                },
-                ..Default::default()
-            };
-            state
-                .store
-                .query_studies(account, &q)
-                .await
-                .ok()
-                .and_then(|r| r.into_iter().next())
-                .map(|r| ("study", r.id.to_string()))
+            let q = StudyQuery { study_uid: Some(first.study_uid.clone()), page: Page { limit: 1, offset: 0 }, ..Default::default() };
+            state.store.query_studies(account, &q).await.ok().and_then(|r| r.into_iter().next()).map(|r| ("study", r.id.to_string()))
         }
     };
-    audit(
-        state,
-        principal,
-        action,
-        target,
-        format!(r#"{{"instances":{count}}}"#),
-    )
-    .await;
+    audit(state, principal, action, target, format!(r#"{{"instances":{count}}}"#)).await;
 }

@@ -21,19 +21,13 @@ fn attributes(ds: &Value, out: &mut String) {
     let Some(map) = ds.as_object() else { return };
     for (tag, attr) in map {
         let vr = attr["vr"].as_str().unwrap_or("UN");
-        let keyword = parse_tag(tag)
-            .and_then(|t| StandardDataDictionary.by_tag(t))
-            .map(|e| e.alias().to_string());
+        let keyword = parse_tag(tag).and_then(|t| StandardDataDictionary.by_tag(t)).map(|e| e.alias().to_string());
         out.push_str(&format!("<DicomAttribute tag=\"{tag}\" vr=\"{vr}\""));
         if let Some(k) = keyword {
             out.push_str(&format!(" keyword=\"{}\"", escape(&k)));
         }
         out.push('>');
-        let values = attr
-            .get("Value")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let values = attr.get("Value").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
         for (i, v) in values.iter().enumerate() {
             let n = i + 1;
             match v {
@@ -42,9 +36,7 @@ fn attributes(ds: &Value, out: &mut String) {
                     attributes(v, out);
                     out.push_str("</Item>");
                 }
-                Value::String(s) => {
-                    out.push_str(&format!("<Value number=\"{n}\">{}</Value>", escape(s)))
-                }
+                Value::String(s) => out.push_str(&format!("<Value number=\"{n}\">{}</Value>", escape(s))),
                 Value::Number(x) => out.push_str(&format!("<Value number=\"{n}\">{x}</Value>")),
                 _ => {}
             }
@@ -54,10 +46,7 @@ fn attributes(ds: &Value, out: &mut String) {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -10,16 +10,10 @@ use super::i18n::{self, Arg, Lang};
 /// `family^given^middle^prefix^suffix`, optionally followed by `=ideographic=phonetic`
 /// groups; the first non-empty group is shown.
 pub fn person_name(pn: &str) -> String {
-    let group = pn
-        .split('=')
-        .find(|g| g.split('^').any(|c| !c.trim().is_empty()))
-        .unwrap_or("");
+    let group = pn.split('=').find(|g| g.split('^').any(|c| !c.trim().is_empty())).unwrap_or("");
     let c: Vec<&str> = group.split('^').map(str::trim).collect();
     let part = |i: usize| c.get(i).copied().unwrap_or("");
-    let rest: Vec<&str> = [part(3), part(1), part(2), part(4)]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect();
+    let rest: Vec<&str> = [part(3), part(1), part(2), part(4)].into_iter().filter(|s| !s.is_empty()).collect();
     match (part(0), rest.is_empty()) {
         ("", _) => rest.join(" "),
         (family, true) => family.to_owned(),
@@ -38,12 +32,7 @@ pub fn parse_da(da: &str) -> Option<NaiveDate> {
 
 /// A DICOM TM (`HH`, `HHMM`, `HHMMSS[.ffffff]`, or the old `HH:MM:SS`).
 pub fn parse_tm(tm: &str) -> Option<NaiveTime> {
-    let digits: String = tm
-        .trim()
-        .chars()
-        .take_while(|c| *c != '.')
-        .filter(|c| *c != ':')
-        .collect();
+    let digits: String = tm.trim().chars().take_while(|c| *c != '.').filter(|c| *c != ':').collect();
     let num = |r: std::ops::Range<usize>| digits.get(r).and_then(|s| s.parse::<u32>().ok());
     let h = num(0..2)?;
     let m = if digits.len() >= 4 { num(2..4)? } else { 0 };
@@ -85,18 +74,14 @@ pub fn time(lang: Lang, t: NaiveTime) -> String {
 /// A DICOM date, or the raw value when it isn't one (better than hiding it).
 pub fn da(lang: Lang, value: Option<&str>) -> String {
     match value {
-        Some(v) => parse_da(v)
-            .map(|d| date(lang, d))
-            .unwrap_or_else(|| v.to_owned()),
+        Some(v) => parse_da(v).map(|d| date(lang, d)).unwrap_or_else(|| v.to_owned()),
         None => String::new(),
     }
 }
 
 pub fn tm(lang: Lang, value: Option<&str>) -> String {
     match value {
-        Some(v) => parse_tm(v)
-            .map(|t| time(lang, t))
-            .unwrap_or_else(|| v.to_owned()),
+        Some(v) => parse_tm(v).map(|t| time(lang, t)).unwrap_or_else(|| v.to_owned()),
         None => String::new(),
     }
 }
@@ -111,9 +96,7 @@ pub fn timestamp(lang: Lang, ms: i64) -> String {
 /// for their own. Only our own timestamps: DICOM dates and times are already
 /// the device's wall clock and are never shifted.
 pub fn timestamp_in(lang: Lang, tz: chrono_tz::Tz, ms: i64) -> String {
-    let Some(dt) = chrono::DateTime::from_timestamp_millis(ms) else {
-        return String::new();
-    };
+    let Some(dt) = chrono::DateTime::from_timestamp_millis(ms) else { return String::new() };
     let local = dt.with_timezone(&tz);
     let naive = local.naive_local();
     i18n::t_args(
@@ -165,10 +148,7 @@ mod tests {
     #[test]
     fn person_names() {
         assert_eq!(person_name("GARCIA^ANA MARIA"), "GARCIA, ANA MARIA");
-        assert_eq!(
-            person_name("ZZZ TEST PATIENTFIVE^NEW^P^"),
-            "ZZZ TEST PATIENTFIVE, NEW P"
-        );
+        assert_eq!(person_name("ZZZ TEST PATIENTFIVE^NEW^P^"), "ZZZ TEST PATIENTFIVE, NEW P");
         assert_eq!(person_name("Anonymized40"), "Anonymized40");
         assert_eq!(person_name("OB^^^^"), "OB");
         assert_eq!(person_name("^Jan"), "Jan");
@@ -182,11 +162,7 @@ mod tests {
         assert_eq!(da(Lang::En, Some("20261126")), "Nov 26, 2026");
         assert_eq!(da(Lang::Es, Some("20261126")), "26/11/2026");
         assert_eq!(da(Lang::Es, Some("2026.01.05")), "05/01/2026");
-        assert_eq!(
-            da(Lang::En, Some("2026")),
-            "2026",
-            "not a date: shown as is"
-        );
+        assert_eq!(da(Lang::En, Some("2026")), "2026", "not a date: shown as is");
         assert_eq!(da(Lang::En, None), "");
     }
 
@@ -198,34 +174,19 @@ mod tests {
         assert_eq!(tm(Lang::Es, Some("07")), "07:00");
         assert_eq!(tm(Lang::En, Some("10:15:00")), "10:15 AM");
         // 2026-11-26 13:45 UTC
-        assert_eq!(
-            timestamp(Lang::Es, 1_795_700_700_000),
-            "26/11/2026 13:45 UTC"
-        );
-        assert_eq!(
-            timestamp(Lang::En, 1_795_700_700_000),
-            "Nov 26, 2026, 1:45 PM UTC"
-        );
+        assert_eq!(timestamp(Lang::Es, 1_795_700_700_000), "26/11/2026 13:45 UTC");
+        assert_eq!(timestamp(Lang::En, 1_795_700_700_000), "Nov 26, 2026, 1:45 PM UTC");
     }
 
     #[test]
     fn timestamps_in_the_clinic_zone() {
         let madrid = zone("Europe/Madrid");
         // 2026-11-26 13:45 UTC is 14:45 in Madrid (winter time).
-        assert_eq!(
-            timestamp_in(Lang::Es, madrid, 1_795_700_700_000),
-            "26/11/2026 14:45 CET"
-        );
+        assert_eq!(timestamp_in(Lang::Es, madrid, 1_795_700_700_000), "26/11/2026 14:45 CET");
         // 2026-07-01 23:30 UTC is already July 2 in Madrid (summer time).
-        assert_eq!(
-            timestamp_in(Lang::Es, madrid, 1_782_948_600_000),
-            "02/07/2026 01:30 CEST"
-        );
+        assert_eq!(timestamp_in(Lang::Es, madrid, 1_782_948_600_000), "02/07/2026 01:30 CEST");
         let la = zone("America/Los_Angeles");
-        assert_eq!(
-            timestamp_in(Lang::En, la, 1_795_700_700_000),
-            "Nov 26, 2026, 5:45 AM PST"
-        );
+        assert_eq!(timestamp_in(Lang::En, la, 1_795_700_700_000), "Nov 26, 2026, 5:45 AM PST");
         assert_eq!(zone("Mars/Base"), chrono_tz::UTC);
     }
 

@@ -60,20 +60,12 @@ impl I18n {
     }
 
     /// A signed-in user's pages: their own choice, else their clinic's.
-    pub fn for_staff(
-        headers: &HeaderMap,
-        clinic: Option<&studylink_model::AccountSettings>,
-    ) -> Lang {
-        Self::with_default(
-            headers,
-            clinic.and_then(|s| s.default_language).map(Lang::from),
-        )
+    pub fn for_staff(headers: &HeaderMap, clinic: Option<&studylink_model::AccountSettings>) -> Lang {
+        Self::with_default(headers, clinic.and_then(|s| s.default_language).map(Lang::from))
     }
 
     fn with_default(headers: &HeaderMap, default: Option<Lang>) -> Lang {
-        if let Some(lang) =
-            crate::auth::cookie(headers, LANG_COOKIE).and_then(|v| Lang::from_code(&v))
-        {
+        if let Some(lang) = crate::auth::cookie(headers, LANG_COOKIE).and_then(|v| Lang::from_code(&v)) {
             return lang;
         }
         if let Some(lang) = default {
@@ -120,22 +112,8 @@ fn from_accept_language(value: &str) -> Option<Lang> {
 
 // main.ftl: staff pages; patient.ftl: the patient's landing page.
 const SOURCES: [(&str, &str); 2] = [
-    (
-        "en",
-        concat!(
-            include_str!("../../locales/en/main.ftl"),
-            "\n",
-            include_str!("../../locales/en/patient.ftl")
-        ),
-    ),
-    (
-        "es",
-        concat!(
-            include_str!("../../locales/es/main.ftl"),
-            "\n",
-            include_str!("../../locales/es/patient.ftl")
-        ),
-    ),
+    ("en", concat!(include_str!("../../locales/en/main.ftl"), "\n", include_str!("../../locales/en/patient.ftl"))),
+    ("es", concat!(include_str!("../../locales/es/main.ftl"), "\n", include_str!("../../locales/es/patient.ftl"))),
 ];
 
 static BUNDLES: LazyLock<Vec<FluentBundle<FluentResource>>> = LazyLock::new(|| {
@@ -143,15 +121,12 @@ static BUNDLES: LazyLock<Vec<FluentBundle<FluentResource>>> = LazyLock::new(|| {
         .iter()
         .map(|(code, src)| {
             let langid: LanguageIdentifier = code.parse().expect("valid language id");
-            let res = FluentResource::try_new(src.to_string()).unwrap_or_else(|(_, errs)| {
-                panic!("locales/{code}/main.ftl does not parse: {errs:?}")
-            });
+            let res = FluentResource::try_new(src.to_string())
+                .unwrap_or_else(|(_, errs)| panic!("locales/{code}/main.ftl does not parse: {errs:?}"));
             let mut bundle = FluentBundle::new_concurrent(vec![langid]);
             // Unicode isolation marks would show up inside HTML attributes and JSON.
             bundle.set_use_isolating(false);
-            bundle
-                .add_resource(res)
-                .unwrap_or_else(|errs| panic!("locales/{code}/main.ftl: {errs:?}"));
+            bundle.add_resource(res).unwrap_or_else(|errs| panic!("locales/{code}/main.ftl: {errs:?}"));
             bundle
         })
         .collect()
@@ -181,12 +156,7 @@ fn format(lang: Lang, id: &str, args: Option<&FluentArgs>) -> String {
     let mut errors = Vec::new();
     let out = bundle.format_pattern(pattern, args, &mut errors);
     if !errors.is_empty() {
-        tracing::warn!(
-            id,
-            lang = lang.code(),
-            ?errors,
-            "translation formatting error"
-        );
+        tracing::warn!(id, lang = lang.code(), ?errors, "translation formatting error");
     }
     out.into_owned()
 }
@@ -225,20 +195,11 @@ mod tests {
     #[test]
     fn every_used_id_exists() {
         const PREFIXES: [&str; 23] = [
-            "nav", "error", "login", "form", "password", "setup", "home", "users", "role", "keys",
-            "upload", "app", "studies", "study", "viewer", "send", "fmt", "sex", "contact",
-            "settings", "share", "shared", "delivery",
+            "nav", "error", "login", "form", "password", "setup", "home", "users", "role", "keys", "upload", "app",
+            "studies", "study", "viewer", "send", "fmt", "sex", "contact", "settings", "share", "shared", "delivery",
         ];
         // Element ids and classes share the prefixes (send-to-patient).
-        const NOT_MESSAGES: [&str; 7] = [
-            "id=",
-            "class=",
-            "aria-controls=",
-            "aria-labelledby=",
-            "aria-describedby=",
-            "for=",
-            "form=",
-        ];
+        const NOT_MESSAGES: [&str; 7] = ["id=", "class=", "aria-controls=", "aria-labelledby=", "aria-describedby=", "for=", "form="];
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut checked = 0;
         // Top level only: templates/patient/ and src/patient/ use patient.ftl's ids.
@@ -253,27 +214,18 @@ mod tests {
                 for (i, literal) in parts.iter().enumerate().skip(1).step_by(2) {
                     let before = parts[i - 1];
                     let attribute = NOT_MESSAGES.iter().any(|a| {
-                        before
-                            .strip_suffix(a)
-                            .is_some_and(|b| b.ends_with(char::is_whitespace))
+                        before.strip_suffix(a).is_some_and(|b| b.ends_with(char::is_whitespace))
                     });
                     let is_id = !attribute
                         && literal.contains('-')
-                        && literal
-                            .split('-')
-                            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+                        && literal.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
                         && PREFIXES.contains(&literal.split('-').next().unwrap());
                     if !is_id || *literal == "upload-" {
                         continue;
                     }
                     checked += 1;
                     for lang in Lang::ALL {
-                        assert!(
-                            has_message(lang, literal),
-                            "{}: unknown message id {literal} ({})",
-                            path.display(),
-                            lang.code()
-                        );
+                        assert!(has_message(lang, literal), "{}: unknown message id {literal} ({})", path.display(), lang.code());
                     }
                 }
             }
@@ -283,14 +235,8 @@ mod tests {
 
     #[test]
     fn accept_language() {
-        assert_eq!(
-            from_accept_language("es-AR,es;q=0.9,en;q=0.8"),
-            Some(Lang::Es)
-        );
-        assert_eq!(
-            from_accept_language("fr-FR, en;q=0.5, es;q=0.7"),
-            Some(Lang::Es)
-        );
+        assert_eq!(from_accept_language("es-AR,es;q=0.9,en;q=0.8"), Some(Lang::Es));
+        assert_eq!(from_accept_language("fr-FR, en;q=0.5, es;q=0.7"), Some(Lang::Es));
         assert_eq!(from_accept_language("de"), None);
         assert_eq!(from_accept_language("es;q=0, en"), Some(Lang::En));
     }
@@ -311,26 +257,14 @@ mod tests {
         clinic.default_language = Some(studylink_model::Language::Es);
         let mut h = HeaderMap::new();
         h.insert("accept-language", "en-US,en".parse().unwrap());
-        assert_eq!(
-            I18n::for_staff(&h, Some(&clinic)),
-            Lang::Es,
-            "the clinic's default beats the browser"
-        );
+        assert_eq!(I18n::for_staff(&h, Some(&clinic)), Lang::Es, "the clinic's default beats the browser");
         assert_eq!(I18n::for_staff(&HeaderMap::new(), Some(&clinic)), Lang::Es);
         h.insert("cookie", "lang=en".parse().unwrap());
-        assert_eq!(
-            I18n::for_staff(&h, Some(&clinic)),
-            Lang::En,
-            "the user's switch beats the clinic"
-        );
+        assert_eq!(I18n::for_staff(&h, Some(&clinic)), Lang::En, "the user's switch beats the clinic");
         clinic.default_language = None;
         let mut h = HeaderMap::new();
         h.insert("accept-language", "es".parse().unwrap());
-        assert_eq!(
-            I18n::for_staff(&h, Some(&clinic)),
-            Lang::Es,
-            "no clinic default: the browser"
-        );
+        assert_eq!(I18n::for_staff(&h, Some(&clinic)), Lang::Es, "no clinic default: the browser");
         assert_eq!(I18n::for_staff(&HeaderMap::new(), None), Lang::En);
     }
 
@@ -338,13 +272,7 @@ mod tests {
     fn arguments_and_plurals() {
         let s = t_args(Lang::En, "login-too-many", &[("minutes", 15.into())]);
         assert!(s.contains("15"), "{s}");
-        let count = |lang, n: i64| {
-            t_args(
-                lang,
-                "studies-count",
-                &[("count", n.into()), ("shown", n.to_string().into())],
-            )
-        };
+        let count = |lang, n: i64| t_args(lang, "studies-count", &[("count", n.into()), ("shown", n.to_string().into())]);
         assert_eq!(count(Lang::Es, 1), "Un estudio");
         assert_eq!(count(Lang::Es, 3), "3 estudios");
         assert_eq!(count(Lang::En, 0), "No studies");

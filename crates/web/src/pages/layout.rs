@@ -100,11 +100,7 @@ impl Chrome {
     /// variant, `$shown` is the grouped number.
     pub fn count(&self, id: &str, n: impl std::borrow::Borrow<i64>) -> String {
         let n = *n.borrow();
-        i18n::t_args(
-            self.lang,
-            id,
-            &[("count", Arg::from(n)), ("shown", Arg::from(self.num(n)))],
-        )
+        i18n::t_args(self.lang, id, &[("count", Arg::from(n)), ("shown", Arg::from(self.num(n)))])
     }
 
     /// Versioned URL of an embedded static file.
@@ -114,27 +110,19 @@ impl Chrome {
 
     /// (code, label, href, current) for each language of the switch.
     pub fn langs(&self) -> Vec<(&'static str, String, String, bool)> {
-        let next =
-            percent_encoding::utf8_percent_encode(&self.here, percent_encoding::NON_ALPHANUMERIC);
+        let next = percent_encoding::utf8_percent_encode(&self.here, percent_encoding::NON_ALPHANUMERIC);
         Lang::ALL
             .iter()
             .map(|l| {
                 let label = l.code().to_ascii_uppercase();
-                (
-                    l.code(),
-                    label,
-                    format!("/lang?to={}&next={next}", l.code()),
-                    *l == self.lang,
-                )
+                (l.code(), label, format!("/lang?to={}&next={next}", l.code()), *l == self.lang)
             })
             .collect()
     }
 }
 
 fn here(uri: &Uri) -> String {
-    uri.path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "/".into())
+    uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
 }
 
 /// Renders a template as an HTML response (500 page if rendering fails).
@@ -160,12 +148,7 @@ struct ErrorPage<'a> {
 
 /// A localised error page without navigation. `title_id` and `message_id` are
 /// message ids; the page links back home.
-pub fn error_page(
-    headers: &HeaderMap,
-    status: StatusCode,
-    title_id: &str,
-    message_id: &str,
-) -> Response {
+pub fn error_page(headers: &HeaderMap, status: StatusCode, title_id: &str, message_id: &str) -> Response {
     let c = Chrome::anonymous(headers, &Uri::from_static("/"), String::new());
     let page = ErrorPage {
         title: c.t(title_id),
@@ -185,21 +168,10 @@ pub fn error_page_with(
     message: String,
     link: (&str, String),
 ) -> Response {
-    render(
-        status,
-        &ErrorPage {
-            c,
-            title,
-            message,
-            link_href: link.0,
-            link_text: link.1,
-        },
-    )
+    render(status, &ErrorPage { c, title, message, link_href: link.0, link_text: link.1 })
 }
 
 /// A timestamp for staff lists. UTC until accounts carry a time zone.
 pub fn fmt_time(ms: studylink_model::Millis) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(ms).map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
 }

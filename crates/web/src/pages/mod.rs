@@ -6,13 +6,13 @@
 
 pub mod format;
 pub mod i18n;
-mod lang;
 pub mod layout;
+mod lang;
 pub(crate) mod links;
 pub(crate) mod send;
+mod shares;
 pub mod settings;
 pub mod settings_form;
-mod shares;
 pub(crate) mod static_files;
 mod studies;
 mod study;
@@ -40,9 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lang", get(lang::switch))
         .route(
             "/admin/settings",
-            get(settings::page)
-                .post(settings::save)
-                .layer(DefaultBodyLimit::max(settings::MAX_BODY_BYTES)),
+            get(settings::page).post(settings::save).layer(DefaultBodyLimit::max(settings::MAX_BODY_BYTES)),
         )
         .route("/clinic/{account}/logo", get(settings::logo))
         .route("/static/{name}", get(static_files::serve))
@@ -57,26 +55,16 @@ const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; style-src 'se
 /// pages show clinic data that must not linger in shared caches.
 pub async fn security_headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     let is_html = h
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     if is_html {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        );
-        h.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        );
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        h.entry(header::CACHE_CONTROL)
-            .or_insert(HeaderValue::from_static("no-store"));
+        h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     }
     resp
 }

@@ -60,18 +60,7 @@ pub async fn page(
     Path(uid): Path<String>,
 ) -> Result<Response, WebError> {
     let c = Chrome::staff(&headers, &uri, &staff, "studies");
-    show(
-        &state,
-        c,
-        &staff,
-        &uid,
-        Vec::new(),
-        None,
-        None,
-        None,
-        StatusCode::OK,
-    )
-    .await
+    show(&state, c, &staff, &uid, Vec::new(), None, None, None, StatusCode::OK).await
 }
 
 /// POST from the study view: `csrf` plus one `instances` field per checked thumbnail.
@@ -84,18 +73,7 @@ pub async fn submit(
 ) -> Result<Response, WebError> {
     let instances = values(&form.form, "instances");
     let c = Chrome::staff(&headers, &uri, &form.staff, "studies");
-    show(
-        &state,
-        c,
-        &form.staff,
-        &uid,
-        instances,
-        None,
-        None,
-        None,
-        StatusCode::OK,
-    )
-    .await
+    show(&state, c, &form.staff, &uid, instances, None, None, None, StatusCode::OK).await
 }
 
 /// POST `/studies/{uid}/send/create`: the dialog's Send button.
@@ -109,81 +87,38 @@ pub async fn create(
     let staff = &form.staff;
     let c = Chrome::staff(&headers, &uri, staff, "studies");
     let instances = values(&form.form, "instances");
-    let input = values(&form.form, "contacts")
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    let language = values(&form.form, "language")
-        .first()
-        .and_then(|l| Language::parse(l));
+    let input = values(&form.form, "contacts").into_iter().next().unwrap_or_default();
+    let language = values(&form.form, "language").first().and_then(|l| Language::parse(l));
     let account = staff.user.account_id;
     let settings = state.store.account_settings(account).await?;
     let contacts = match PatientContacts::parse(&input, clinic_country(&settings)) {
         Ok(p) => p,
         Err(e) => {
             let msg = e.message(notify_lang(c.lang));
-            return show(
-                &state,
-                c,
-                staff,
-                &uid,
-                instances,
-                Some(input),
-                Some(msg),
-                language,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return show(&state, c, staff, &uid, instances, Some(input), Some(msg), language, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let Some(study_row) = study::find_study(&state, account, &uid).await? else {
         return Ok(study::not_found(c));
     };
-    let language = language
-        .or(settings.default_language)
-        .unwrap_or(Language::En);
+    let language = language.or(settings.default_language).unwrap_or(Language::En);
     let by = requester(staff);
     // Same contacts as the study's active link: the seed's "send again" re-sends it.
-    let newest = state
-        .store
-        .shares_for_study(account, study_row.id)
-        .await?
-        .into_iter()
-        .next();
+    let newest = state.store.shares_for_study(account, study_row.id).await?.into_iter().next();
     // A different selection is a different set of images: that needs its own link.
-    if let Some(s) =
-        newest.filter(|s| s.is_active(state.clock.now()) && same_contacts(s, &contacts))
-        && (instances.is_empty()
-            || same_set(
-                &instances,
-                &shares::instance_uids(&state, account, &uid, &s).await?,
-            ))
+    if let Some(s) = newest.filter(|s| s.is_active(state.clock.now()) && same_contacts(s, &contacts))
+        && (instances.is_empty() || same_set(&instances, &shares::instance_uids(&state, account, &uid, &s).await?))
     {
         return match state.shares.resend(account, s.id, &by).await {
             Ok(s) => Ok(Redirect::to(&links::share_page(&uid, s.id.0)).into_response()),
             Err(e) => Err(share_error(e)),
         };
     }
-    match state
-        .shares
-        .create(account, &uid, &instances, &contacts, language, &by)
-        .await
-    {
+    match state.shares.create(account, &uid, &instances, &contacts, language, &by).await {
         Ok(share) => Ok(Redirect::to(&links::share_page(&uid, share.id.0)).into_response()),
         Err(ShareError::UnknownInstance | ShareError::Empty) => {
             let msg = c.t("send-error-images");
-            show(
-                &state,
-                c,
-                staff,
-                &uid,
-                Vec::new(),
-                Some(input),
-                Some(msg),
-                Some(language),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            show(&state, c, staff, &uid, Vec::new(), Some(input), Some(msg), Some(language), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(ShareError::StudyNotFound) => Ok(study::not_found(c)),
         Err(e) => Err(share_error(e)),
@@ -191,10 +126,7 @@ pub async fn create(
 }
 
 pub fn requester(staff: &StaffUser) -> Requester {
-    Requester {
-        actor: studylink_model::Actor::User(staff.user.id),
-        label: staff.user.email.clone(),
-    }
+    Requester { actor: studylink_model::Actor::User(staff.user.id), label: staff.user.email.clone() }
 }
 
 pub fn share_error(e: ShareError) -> WebError {
@@ -235,10 +167,7 @@ fn same_set(a: &[String], b: &[String]) -> bool {
 }
 
 fn values(form: &[(String, String)], key: &str) -> Vec<String> {
-    form.iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .collect()
+    form.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -263,54 +192,25 @@ async fn show(
         None => {
             let found = state.store.study_contacts(account, uid).await?;
             // Emails first: the email carries the clinic's logo and survives a changed number.
-            let mut v: Vec<_> = found
-                .iter()
-                .filter(|c| c.kind == ContactKind::Email)
-                .map(|c| c.value.clone())
-                .collect();
-            v.extend(
-                found
-                    .iter()
-                    .filter(|c| c.kind == ContactKind::Phone)
-                    .map(|c| c.value.clone()),
-            );
+            let mut v: Vec<_> = found.iter().filter(|c| c.kind == ContactKind::Email).map(|c| c.value.clone()).collect();
+            v.extend(found.iter().filter(|c| c.kind == ContactKind::Phone).map(|c| c.value.clone()));
             v.dedup();
             v.join(", ")
         }
     };
     let warnings = match PatientContacts::parse(&contacts, clinic_country(&settings)) {
-        Ok(p) if error.is_none() => p
-            .warnings
-            .iter()
-            .map(|w| w.message(notify_lang(c.lang)))
-            .collect(),
+        Ok(p) if error.is_none() => p.warnings.iter().map(|w| w.message(notify_lang(c.lang))).collect(),
         _ => Vec::new(),
     };
-    let count = if instances.is_empty() {
-        study_row.num_instances
-    } else {
-        instances.len() as i64
-    };
-    let summary = if instances.is_empty() {
-        c.count("send-whole-study", count)
-    } else {
-        c.count("send-selected", count)
-    };
-    let language = language
-        .or(settings.default_language)
-        .unwrap_or(match c.lang {
-            super::i18n::Lang::Es => Language::Es,
-            super::i18n::Lang::En => Language::En,
-        });
+    let count = if instances.is_empty() { study_row.num_instances } else { instances.len() as i64 };
+    let summary = if instances.is_empty() { c.count("send-whole-study", count) } else { c.count("send-selected", count) };
+    let language = language.or(settings.default_language).unwrap_or(match c.lang {
+        super::i18n::Lang::Es => Language::Es,
+        super::i18n::Lang::En => Language::En,
+    });
     let languages = Language::ALL
         .iter()
-        .map(|l| {
-            (
-                l.as_str(),
-                c.t(&format!("settings-language-{}", l.as_str())),
-                *l == language,
-            )
-        })
+        .map(|l| (l.as_str(), c.t(&format!("settings-language-{}", l.as_str())), *l == language))
         .collect();
     let mut delivery_notes = Vec::new();
     if !state.delivery.email {
@@ -320,12 +220,7 @@ async fn show(
         delivery_notes.push(c.t("send-sms-local"));
     }
     let now = state.clock.now();
-    let newest = state
-        .store
-        .shares_for_study(account, study_row.id)
-        .await?
-        .into_iter()
-        .find(|s| s.state != studylink_model::ShareState::Failed);
+    let newest = state.store.shares_for_study(account, study_row.id).await?.into_iter().find(|s| s.state != studylink_model::ShareState::Failed);
     let (mut active, mut expired) = (None, None);
     if let Some(s) = newest {
         let instances = shares::instance_uids(state, account, uid, &s).await?;
@@ -342,28 +237,14 @@ async fn show(
                 "send-active",
                 &[
                     ("contacts", Arg::from(shares::contacts_masked(&s))),
-                    (
-                        "sent",
-                        Arg::from(c.timestamp(&s.last_sent_at.unwrap_or(s.created_at))),
-                    ),
-                    (
-                        "until",
-                        Arg::from(c.timestamp(&(now + settings.link_lifetime_days * 86_400_000))),
-                    ),
+                    ("sent", Arg::from(c.timestamp(&s.last_sent_at.unwrap_or(s.created_at)))),
+                    ("until", Arg::from(c.timestamp(&(now + settings.link_lifetime_days * 86_400_000)))),
                 ],
             );
             active = Some(ShareLine { sentence, ..line });
         } else {
-            let key = if s.revoked_at.is_some() {
-                "send-revoked"
-            } else {
-                "send-expired"
-            };
-            let sentence = c.t1(
-                key,
-                "when",
-                &c.timestamp(&s.revoked_at.unwrap_or(s.expires_at)),
-            );
+            let key = if s.revoked_at.is_some() { "send-revoked" } else { "send-expired" };
+            let sentence = c.t1(key, "when", &c.timestamp(&s.revoked_at.unwrap_or(s.expires_at)));
             expired = Some(ShareLine { sentence, ..line });
         }
     }

@@ -11,16 +11,13 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use studylink_model::{
-    AccountId, AccountSettings, Actor, DateRetention, LINK_LIFETIMES_DAYS, Language, Logo,
-};
+use studylink_model::{AccountId, AccountSettings, Actor, DateRetention, LINK_LIFETIMES_DAYS, Language, Logo};
 use studylink_store::StoreError;
 
 use super::i18n::Arg;
 use super::layout::{Chrome, error_page, render};
 use super::settings_form::{
-    COMMON_ZONES, COUNTRY_CODES, FieldErrors, LinkCodeChange, LogoChange, MAX_LOGO_BYTES,
-    SettingsInput, Valid,
+    COMMON_ZONES, COUNTRY_CODES, FieldErrors, LinkCodeChange, LogoChange, MAX_LOGO_BYTES, SettingsInput, Valid,
 };
 use crate::auth::{AdminUser, StaffMultipart, StaffUser, hash_password};
 use crate::{AppState, WebError};
@@ -39,10 +36,7 @@ pub struct FieldMessages(Vec<(&'static str, String)>);
 
 impl FieldMessages {
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.as_str())
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
     }
     pub fn any(&self) -> bool {
         !self.0.is_empty()
@@ -70,12 +64,7 @@ struct SettingsPage {
     country_shown: String,
 }
 
-fn choices<T: Copy>(
-    items: &[T],
-    value: impl Fn(T) -> String,
-    label: impl Fn(T) -> String,
-    current: &str,
-) -> Vec<Choice> {
+fn choices<T: Copy>(items: &[T], value: impl Fn(T) -> String, label: impl Fn(T) -> String, current: &str) -> Vec<Choice> {
     items
         .iter()
         .map(|&i| {
@@ -88,14 +77,7 @@ fn choices<T: Copy>(
 
 fn country_label(c: &Chrome, code: u16) -> String {
     let name = c.t(&format!("country-{code}"));
-    super::i18n::t_args(
-        c.lang,
-        "settings-country-code-shown",
-        &[
-            ("code", Arg::from(code.to_string())),
-            ("country", Arg::from(name)),
-        ],
-    )
+    super::i18n::t_args(c.lang, "settings-country-code-shown", &[("code", Arg::from(code.to_string())), ("country", Arg::from(name))])
 }
 
 fn render_page(
@@ -106,50 +88,24 @@ fn render_page(
     errors: FieldErrors,
     saved: bool,
 ) -> Response {
-    let c = Chrome::staff(
-        headers,
-        &Uri::from_static("/admin/settings"),
-        staff,
-        "settings",
-    );
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    let e = FieldMessages(
-        errors
-            .into_iter()
-            .map(|(field, id)| (field, c.t(id)))
-            .collect(),
-    );
+    let c = Chrome::staff(headers, &Uri::from_static("/admin/settings"), staff, "settings");
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let e = FieldMessages(errors.into_iter().map(|(field, id)| (field, c.t(id))).collect());
     let lifetimes = choices(
         &LINK_LIFETIMES_DAYS,
         |d| d.to_string(),
         |d| super::i18n::t_args(c.lang, "settings-lifetime-days", &[("days", Arg::from(d))]),
         &f.link_lifetime_days,
     );
-    let mut languages = vec![(
-        String::new(),
-        c.t("settings-language-browser"),
-        f.default_language.is_empty(),
-    )];
-    languages.extend(choices(
-        &Language::ALL,
-        |l| l.as_str().to_owned(),
-        |l| c.t(&format!("settings-language-{}", l.as_str())),
-        &f.default_language,
-    ));
+    let mut languages = vec![(String::new(), c.t("settings-language-browser"), f.default_language.is_empty())];
+    languages.extend(choices(&Language::ALL, |l| l.as_str().to_owned(), |l| c.t(&format!("settings-language-{}", l.as_str())), &f.default_language));
     let date_options = choices(
         &DateRetention::ALL,
         |d| d.as_str().to_owned(),
         |d| c.t(&format!("settings-deid-dates-{}", d.as_str())),
         &f.deid_retain_dates,
     );
-    let countries = COUNTRY_CODES
-        .iter()
-        .map(|&code| (code, country_label(&c, code)))
-        .collect();
+    let countries = COUNTRY_CODES.iter().map(|&code| (code, country_label(&c, code))).collect();
     let country_shown = f
         .country_code
         .trim()
@@ -163,10 +119,7 @@ fn render_page(
         f,
         e,
         saved,
-        logo_url: current
-            .logo
-            .as_ref()
-            .map(|l| logo_url(staff.user.account_id, l)),
+        logo_url: current.logo.as_ref().map(|l| logo_url(staff.user.account_id, l)),
         link_code_set: current.link_code_version.is_some(),
         lifetimes,
         languages,
@@ -177,8 +130,7 @@ fn render_page(
         c,
     };
     let mut resp = render(status, &page);
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 
@@ -203,14 +155,7 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let current = clinic_of(&state, &staff).await?;
     let f = SettingsInput::from_settings(&current);
-    Ok(render_page(
-        &headers,
-        &staff,
-        &current,
-        f,
-        Vec::new(),
-        q.saved.is_some(),
-    ))
+    Ok(render_page(&headers, &staff, &current, f, Vec::new(), q.saved.is_some()))
 }
 
 /// Why the form could not be read at all.
@@ -223,11 +168,7 @@ enum ReadError {
 async fn read_form(m: &mut Multipart) -> Result<SettingsInput, ReadError> {
     let mut f = SettingsInput::default();
     let fail = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ReadError::TooLarge
-        } else {
-            ReadError::Malformed
-        }
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ReadError::TooLarge } else { ReadError::Malformed }
     };
     while let Some(mut field) = m.next_field().await.map_err(fail)? {
         let name = field.name().unwrap_or("").to_owned();
@@ -271,22 +212,10 @@ async fn read_form(m: &mut Multipart) -> Result<SettingsInput, ReadError> {
     Ok(f)
 }
 
-pub async fn save(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: StaffMultipart,
-) -> Result<Response, WebError> {
-    let StaffMultipart {
-        staff,
-        mut multipart,
-    } = form;
+pub async fn save(State(state): State<AppState>, headers: HeaderMap, form: StaffMultipart) -> Result<Response, WebError> {
+    let StaffMultipart { staff, mut multipart } = form;
     if !staff.is_admin() {
-        return Ok(error_page(
-            &headers,
-            StatusCode::FORBIDDEN,
-            "error-forbidden-title",
-            "error-admin-only",
-        ));
+        return Ok(error_page(&headers, StatusCode::FORBIDDEN, "error-forbidden-title", "error-admin-only"));
     }
     let current = clinic_of(&state, &staff).await?;
     let input = match read_form(&mut multipart).await {
@@ -294,22 +223,10 @@ pub async fn save(
         Err(ReadError::TooLarge) => {
             // The rest of the form was never read: show what is saved.
             let f = SettingsInput::from_settings(&current);
-            return Ok(render_page(
-                &headers,
-                &staff,
-                &current,
-                f,
-                vec![("logo", "settings-error-logo-too-big")],
-                false,
-            ));
+            return Ok(render_page(&headers, &staff, &current, f, vec![("logo", "settings-error-logo-too-big")], false));
         }
         Err(ReadError::Malformed) => {
-            return Ok(error_page(
-                &headers,
-                StatusCode::BAD_REQUEST,
-                "error-bad-request-title",
-                "error-bad-form",
-            ));
+            return Ok(error_page(&headers, StatusCode::BAD_REQUEST, "error-bad-request-title", "error-bad-form"));
         }
     };
     match input.validate(&current) {
@@ -319,50 +236,27 @@ pub async fn save(
         }
         Err(errors) => {
             // Never echo a code back into the page.
-            let f = SettingsInput {
-                link_code_new: String::new(),
-                link_code_remove: false,
-                ..input
-            };
+            let f = SettingsInput { link_code_new: String::new(), link_code_remove: false, ..input };
             Ok(render_page(&headers, &staff, &current, f, errors, false))
         }
     }
 }
 
-async fn apply(
-    state: &AppState,
-    staff: &StaffUser,
-    current: &AccountSettings,
-    valid: Valid,
-) -> Result<(), WebError> {
+async fn apply(state: &AppState, staff: &StaffUser, current: &AccountSettings, valid: Valid) -> Result<(), WebError> {
     let account = staff.user.account_id;
     let actor = Actor::User(staff.user.id);
-    let Valid {
-        mut settings,
-        logo,
-        link_code,
-    } = valid;
+    let Valid { mut settings, logo, link_code } = valid;
     match logo {
         LogoChange::Keep => {}
         LogoChange::Remove => settings.logo = None,
         LogoChange::Replace(upload) => {
             // A failure after this leaves an unreferenced blob, which is harmless.
-            let key = format!(
-                "settings/{account}/logo-{}.{}",
-                uuid::Uuid::new_v4().simple(),
-                upload.extension
-            );
+            let key = format!("settings/{account}/logo-{}.{}", uuid::Uuid::new_v4().simple(), upload.extension);
             state.ingest.blobs().put_bytes(&key, upload.bytes).await?;
-            settings.logo = Some(Logo {
-                blob_key: key,
-                content_type: upload.content_type.to_owned(),
-            });
+            settings.logo = Some(Logo { blob_key: key, content_type: upload.content_type.to_owned() });
         }
     }
-    state
-        .store
-        .update_account_settings(account, &settings, &actor)
-        .await?;
+    state.store.update_account_settings(account, &settings, &actor).await?;
     if let Some(old) = &current.logo
         && settings.logo.as_ref() != Some(old)
         && let Err(e) = state.ingest.blobs().delete(&old.blob_key).await
@@ -379,10 +273,7 @@ async fn apply(
             let hash = tokio::task::spawn_blocking(move || hash_password(&code))
                 .await
                 .map_err(|e| WebError::Internal(e.into()))??;
-            state
-                .store
-                .set_link_code(account, Some(&hash), &actor)
-                .await?;
+            state.store.set_link_code(account, Some(&hash), &actor).await?;
         }
     }
     Ok(())
@@ -403,9 +294,7 @@ pub async fn logo(
         Err(StoreError::NotFound(_)) => return Err(WebError::NotFound),
         Err(e) => return Err(e.into()),
     };
-    let Some(logo) = settings.logo else {
-        return Err(WebError::NotFound);
-    };
+    let Some(logo) = settings.logo else { return Err(WebError::NotFound) };
     let bytes = state.ingest.blobs().get(&logo.blob_key).await?;
     let cache = if q.v.as_deref() == Some(logo.version()) {
         "public, max-age=31536000, immutable"

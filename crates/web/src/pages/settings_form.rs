@@ -15,8 +15,8 @@ pub const LINK_CODE_CHARS: std::ops::RangeInclusive<usize> = 6..=64;
 /// Offered in the country code field (each has a `country-N` message); any
 /// other 1–3 digit code may be typed.
 pub const COUNTRY_CODES: [u16; 26] = [
-    34, 1, 33, 39, 44, 49, 51, 52, 53, 54, 56, 57, 58, 212, 351, 376, 502, 503, 504, 505, 506, 507,
-    591, 593, 595, 598,
+    34, 1, 33, 39, 44, 49, 51, 52, 53, 54, 56, 57, 58, 212, 351, 376, 502, 503, 504, 505, 506, 507, 591, 593, 595,
+    598,
 ];
 
 /// Offered in the time zone field; any IANA name may be typed.
@@ -112,10 +112,7 @@ impl SettingsInput {
             phone: s.phone.clone().unwrap_or_default(),
             email: s.email.clone().unwrap_or_default(),
             website: s.website.clone().unwrap_or_default(),
-            default_language: s
-                .default_language
-                .map(|l| l.as_str().to_owned())
-                .unwrap_or_default(),
+            default_language: s.default_language.map(|l| l.as_str().to_owned()).unwrap_or_default(),
             time_zone: s.time_zone.clone(),
             country_code: s.country_code.map(|c| c.to_string()).unwrap_or_default(),
             link_lifetime_days: s.link_lifetime_days.to_string(),
@@ -140,86 +137,37 @@ impl SettingsInput {
         };
 
         let clinic_name = self.clinic_name.trim().to_owned();
-        check(
-            "clinic_name",
-            !clinic_name.is_empty()
-                && clinic_name.chars().count() <= 120
-                && !has_control(&clinic_name),
-            "settings-error-name",
-        );
+        check("clinic_name", !clinic_name.is_empty() && clinic_name.chars().count() <= 120 && !has_control(&clinic_name), "settings-error-name");
         let phone = optional(&self.phone);
-        check(
-            "phone",
-            phone.as_deref().is_none_or(plausible_phone),
-            "settings-error-phone",
-        );
+        check("phone", phone.as_deref().is_none_or(plausible_phone), "settings-error-phone");
         let email = optional(&self.email).map(|e| e.to_lowercase());
-        check(
-            "email",
-            email
-                .as_deref()
-                .is_none_or(|e| plausible_email(e) && e.len() <= 254),
-            "settings-error-email",
-        );
+        check("email", email.as_deref().is_none_or(|e| plausible_email(e) && e.len() <= 254), "settings-error-email");
         let website = optional(&self.website);
-        check(
-            "website",
-            website.as_deref().is_none_or(plausible_website),
-            "settings-error-website",
-        );
+        check("website", website.as_deref().is_none_or(plausible_website), "settings-error-website");
 
         let default_language = match self.default_language.trim() {
             "" => Some(None),
             code => Language::parse(code).map(Some),
         };
-        check(
-            "default_language",
-            default_language.is_some(),
-            "settings-error-language",
-        );
+        check("default_language", default_language.is_some(), "settings-error-language");
         let time_zone = self.time_zone.trim().to_owned();
-        check(
-            "time_zone",
-            time_zone.parse::<chrono_tz::Tz>().is_ok(),
-            "settings-error-time-zone",
-        );
+        check("time_zone", time_zone.parse::<chrono_tz::Tz>().is_ok(), "settings-error-time-zone");
         let country_code = match self.country_code.trim().trim_start_matches('+') {
             "" => Some(None),
             c => parse_country_code(c).map(Some),
         };
-        check(
-            "country_code",
-            country_code.is_some(),
-            "settings-error-country-code",
-        );
-        let lifetime = self
-            .link_lifetime_days
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|d| LINK_LIFETIMES_DAYS.contains(d));
-        check(
-            "link_lifetime_days",
-            lifetime.is_some(),
-            "settings-error-lifetime",
-        );
+        check("country_code", country_code.is_some(), "settings-error-country-code");
+        let lifetime = self.link_lifetime_days.trim().parse::<i64>().ok().filter(|d| LINK_LIFETIMES_DAYS.contains(d));
+        check("link_lifetime_days", lifetime.is_some(), "settings-error-lifetime");
         let retain_dates = DateRetention::parse(self.deid_retain_dates.trim());
-        check(
-            "deid_retain_dates",
-            retain_dates.is_some(),
-            "settings-error-dates",
-        );
+        check("deid_retain_dates", retain_dates.is_some(), "settings-error-dates");
 
         let link_code = match (self.link_code_new.as_str(), self.link_code_remove) {
             ("", false) => LinkCodeChange::Keep,
             ("", true) => LinkCodeChange::Remove,
             (code, false) => {
                 // Kept as typed: patients must type exactly this.
-                check(
-                    "link_code_new",
-                    LINK_CODE_CHARS.contains(&code.chars().count()) && !has_control(code),
-                    "settings-error-link-code",
-                );
+                check("link_code_new", LINK_CODE_CHARS.contains(&code.chars().count()) && !has_control(code), "settings-error-link-code");
                 LinkCodeChange::Set(code.to_owned())
             }
             (_, true) => {
@@ -233,11 +181,7 @@ impl SettingsInput {
             LogoChange::Keep
         } else if let Some(bytes) = self.logo.clone().filter(|b| !b.is_empty()) {
             match sniff_logo(&bytes) {
-                Some((content_type, extension)) => LogoChange::Replace(LogoUpload {
-                    bytes,
-                    content_type,
-                    extension,
-                }),
+                Some((content_type, extension)) => LogoChange::Replace(LogoUpload { bytes, content_type, extension }),
                 None => {
                     check("logo", false, "settings-error-logo-type");
                     LogoChange::Keep
@@ -249,12 +193,8 @@ impl SettingsInput {
             LogoChange::Keep
         };
 
-        let (
-            Some(default_language),
-            Some(country_code),
-            Some(link_lifetime_days),
-            Some(retain_dates),
-        ) = (default_language, country_code, lifetime, retain_dates)
+        let (Some(default_language), Some(country_code), Some(link_lifetime_days), Some(retain_dates)) =
+            (default_language, country_code, lifetime, retain_dates)
         else {
             return Err(errors);
         };
@@ -281,11 +221,7 @@ impl SettingsInput {
             },
             ..current.clone()
         };
-        Ok(Valid {
-            settings,
-            logo,
-            link_code,
-        })
+        Ok(Valid { settings, logo, link_code })
     }
 }
 
@@ -300,19 +236,12 @@ fn has_control(s: &str) -> bool {
 fn plausible_phone(p: &str) -> bool {
     p.len() <= 40
         && p.chars().filter(char::is_ascii_digit).count() >= 3
-        && p.chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        && p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
 }
 
 fn plausible_website(w: &str) -> bool {
-    let rest = w
-        .strip_prefix("https://")
-        .or_else(|| w.strip_prefix("http://"));
-    w.len() <= 200
-        && rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
-        && !w
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>\"'`".contains(c))
+    let rest = w.strip_prefix("https://").or_else(|| w.strip_prefix("http://"));
+    w.len() <= 200 && rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/')) && !w.chars().any(|c| c.is_whitespace() || c.is_control() || "<>\"'`".contains(c))
 }
 
 /// E.164 country calling codes have 1 to 3 digits and never start with 0.
@@ -343,9 +272,7 @@ mod tests {
     }
 
     fn errors(input: SettingsInput) -> FieldErrors {
-        input
-            .validate(&AccountSettings::defaults("Clínica"))
-            .unwrap_err()
+        input.validate(&AccountSettings::defaults("Clínica")).unwrap_err()
     }
 
     #[test]
@@ -360,114 +287,25 @@ mod tests {
     #[test]
     fn each_rule_names_its_field() {
         let cases: Vec<(SettingsInput, (&str, &str))> = vec![
-            (
-                SettingsInput {
-                    link_lifetime_days: "45".into(),
-                    ..valid_input()
-                },
-                ("link_lifetime_days", "settings-error-lifetime"),
-            ),
-            (
-                SettingsInput {
-                    time_zone: "Mars/Base".into(),
-                    ..valid_input()
-                },
-                ("time_zone", "settings-error-time-zone"),
-            ),
-            (
-                SettingsInput {
-                    country_code: "3456".into(),
-                    ..valid_input()
-                },
-                ("country_code", "settings-error-country-code"),
-            ),
-            (
-                SettingsInput {
-                    country_code: "034".into(),
-                    ..valid_input()
-                },
-                ("country_code", "settings-error-country-code"),
-            ),
-            (
-                SettingsInput {
-                    clinic_name: "  ".into(),
-                    ..valid_input()
-                },
-                ("clinic_name", "settings-error-name"),
-            ),
-            (
-                SettingsInput {
-                    phone: "call me".into(),
-                    ..valid_input()
-                },
-                ("phone", "settings-error-phone"),
-            ),
-            (
-                SettingsInput {
-                    email: "nope".into(),
-                    ..valid_input()
-                },
-                ("email", "settings-error-email"),
-            ),
-            (
-                SettingsInput {
-                    website: "javascript:alert(1)".into(),
-                    ..valid_input()
-                },
-                ("website", "settings-error-website"),
-            ),
-            (
-                SettingsInput {
-                    default_language: "fr".into(),
-                    ..valid_input()
-                },
-                ("default_language", "settings-error-language"),
-            ),
-            (
-                SettingsInput {
-                    deid_retain_dates: "keep".into(),
-                    ..valid_input()
-                },
-                ("deid_retain_dates", "settings-error-dates"),
-            ),
-            (
-                SettingsInput {
-                    link_code_new: "12345".into(),
-                    ..valid_input()
-                },
-                ("link_code_new", "settings-error-link-code"),
-            ),
-            (
-                SettingsInput {
-                    link_code_new: "123456".into(),
-                    link_code_remove: true,
-                    ..valid_input()
-                },
-                ("link_code_new", "settings-error-link-code-both"),
-            ),
-            (
-                SettingsInput {
-                    logo: Some(Bytes::from_static(b"<svg onload=alert(1)>")),
-                    ..valid_input()
-                },
-                ("logo", "settings-error-logo-type"),
-            ),
-            (
-                SettingsInput {
-                    logo_too_big: true,
-                    ..valid_input()
-                },
-                ("logo", "settings-error-logo-too-big"),
-            ),
+            (SettingsInput { link_lifetime_days: "45".into(), ..valid_input() }, ("link_lifetime_days", "settings-error-lifetime")),
+            (SettingsInput { time_zone: "Mars/Base".into(), ..valid_input() }, ("time_zone", "settings-error-time-zone")),
+            (SettingsInput { country_code: "3456".into(), ..valid_input() }, ("country_code", "settings-error-country-code")),
+            (SettingsInput { country_code: "034".into(), ..valid_input() }, ("country_code", "settings-error-country-code")),
+            (SettingsInput { clinic_name: "  ".into(), ..valid_input() }, ("clinic_name", "settings-error-name")),
+            (SettingsInput { phone: "call me".into(), ..valid_input() }, ("phone", "settings-error-phone")),
+            (SettingsInput { email: "nope".into(), ..valid_input() }, ("email", "settings-error-email")),
+            (SettingsInput { website: "javascript:alert(1)".into(), ..valid_input() }, ("website", "settings-error-website")),
+            (SettingsInput { default_language: "fr".into(), ..valid_input() }, ("default_language", "settings-error-language")),
+            (SettingsInput { deid_retain_dates: "keep".into(), ..valid_input() }, ("deid_retain_dates", "settings-error-dates")),
+            (SettingsInput { link_code_new: "12345".into(), ..valid_input() }, ("link_code_new", "settings-error-link-code")),
+            (SettingsInput { link_code_new: "123456".into(), link_code_remove: true, ..valid_input() }, ("link_code_new", "settings-error-link-code-both")),
+            (SettingsInput { logo: Some(Bytes::from_static(b"<svg onload=alert(1)>")), ..valid_input() }, ("logo", "settings-error-logo-type")),
+            (SettingsInput { logo_too_big: true, ..valid_input() }, ("logo", "settings-error-logo-too-big")),
         ];
         for (input, expected) in cases {
             assert_eq!(errors(input), vec![expected]);
         }
-        let many = SettingsInput {
-            link_lifetime_days: "45".into(),
-            time_zone: "Mars/Base".into(),
-            ..valid_input()
-        };
+        let many = SettingsInput { link_lifetime_days: "45".into(), time_zone: "Mars/Base".into(), ..valid_input() };
         assert_eq!(errors(many).len(), 2, "all problems are reported at once");
     }
 
@@ -491,18 +329,8 @@ mod tests {
         assert_eq!(v.settings.time_zone, "America/Argentina/Buenos_Aires");
         assert_eq!(v.settings.default_language, Some(Language::Es));
         assert_eq!(v.settings.link_lifetime_days, 365);
-        assert_eq!(
-            v.link_code,
-            LinkCodeChange::Set(" código 2026 ".into()),
-            "the code is kept exactly as typed"
-        );
-        assert!(matches!(
-            v.logo,
-            LogoChange::Replace(LogoUpload {
-                content_type: "image/png",
-                ..
-            })
-        ));
+        assert_eq!(v.link_code, LinkCodeChange::Set(" código 2026 ".into()), "the code is kept exactly as typed");
+        assert!(matches!(v.logo, LogoChange::Replace(LogoUpload { content_type: "image/png", .. })));
     }
 
     #[test]
@@ -514,21 +342,14 @@ mod tests {
         for code in COUNTRY_CODES {
             assert_eq!(parse_country_code(&code.to_string()), Some(code));
             for lang in Lang::ALL {
-                assert!(
-                    has_message(lang, &format!("country-{code}")),
-                    "country-{code} ({})",
-                    lang.code()
-                );
+                assert!(has_message(lang, &format!("country-{code}")), "country-{code} ({})", lang.code());
             }
         }
     }
 
     #[test]
     fn logos_are_recognised_by_content() {
-        assert_eq!(
-            sniff_logo(&[0xFF, 0xD8, 0xFF, 0xE0]),
-            Some(("image/jpeg", "jpg"))
-        );
+        assert_eq!(sniff_logo(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(("image/jpeg", "jpg")));
         assert_eq!(sniff_logo(b"GIF89a"), None);
         assert_eq!(sniff_logo(b""), None);
     }

@@ -86,19 +86,9 @@ pub async fn page(
         (p.done as i64, p.total.max(share.instance_ids.len()) as i64)
     });
     let progress_text = progress
-        .map(|(done, total)| {
-            i18n::t_args(
-                c.lang,
-                "share-preparing",
-                &[("done", Arg::from(done)), ("total", Arg::from(total))],
-            )
-        })
+        .map(|(done, total)| i18n::t_args(c.lang, "share-preparing", &[("done", Arg::from(done)), ("total", Arg::from(total))]))
         .unwrap_or_default();
-    let in_flight = view
-        .sends
-        .iter()
-        .flat_map(|s| &s.deliveries)
-        .any(|d| matches!(d.status_class, "queued" | "sending"));
+    let in_flight = view.sends.iter().flat_map(|s| &s.deliveries).any(|d| matches!(d.status_class, "queued" | "sending"));
     let refresh = if progress.is_some() {
         Some(1)
     } else if in_flight && now - share.last_sent_at.unwrap_or(0) < 10 * 60_000 {
@@ -107,22 +97,12 @@ pub async fn page(
         None
     };
     let confirmation = (share.state == ShareState::Ready && share.is_active(now)).then(|| {
-        let key = if view.sends.len() > 1 {
-            "share-resent"
-        } else {
-            "share-handed-over"
-        };
+        let key = if view.sends.len() > 1 { "share-resent" } else { "share-handed-over" };
         c.t1(key, "until", &c.timestamp(&share.expires_at))
     });
-    let failed = (share.state == ShareState::Failed).then(|| {
-        c.t1(
-            "share-failed",
-            "reason",
-            share.state_error.as_deref().unwrap_or(""),
-        )
-    });
-    let link = (share.state != ShareState::Failed && share.is_active(now))
-        .then(|| state.shares.link(&share).to_string());
+    let failed = (share.state == ShareState::Failed)
+        .then(|| c.t1("share-failed", "reason", share.state_error.as_deref().unwrap_or("")));
+    let link = (share.state != ShareState::Failed && share.is_active(now)).then(|| state.shares.link(&share).to_string());
     let mut delivery_notes = Vec::new();
     if !state.delivery.email && share.email.is_some() {
         delivery_notes.push(c.t("send-email-local"));
@@ -154,30 +134,12 @@ pub async fn resend(
     form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let c = Chrome::staff(&headers, &uri, &form.staff, "studies");
-    match state
-        .shares
-        .resend(
-            form.staff.user.account_id,
-            ShareId(id),
-            &send::requester(&form.staff),
-        )
-        .await
-    {
+    match state.shares.resend(form.staff.user.account_id, ShareId(id), &send::requester(&form.staff)).await {
         Ok(_) => Ok(Redirect::to(&links::share_page(&uid, id)).into_response()),
         Err(ShareError::NotFound) => Ok(not_found(c, &uid)),
         Err(ShareError::Expired | ShareError::NotReady) => {
-            let (title, msg, back) = (
-                c.t("share-cannot-resend-title"),
-                c.t("share-cannot-resend"),
-                c.t("send-back"),
-            );
-            Ok(error_page_with(
-                c,
-                StatusCode::CONFLICT,
-                title,
-                msg,
-                (&links::send_page(&uid), back),
-            ))
+            let (title, msg, back) = (c.t("share-cannot-resend-title"), c.t("share-cannot-resend"), c.t("send-back"));
+            Ok(error_page_with(c, StatusCode::CONFLICT, title, msg, (&links::send_page(&uid), back)))
         }
         Err(e) => Err(send::share_error(e)),
     }
@@ -192,15 +154,7 @@ pub async fn revoke(
     form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let c = Chrome::staff(&headers, &uri, &form.staff, "studies");
-    match state
-        .shares
-        .revoke(
-            form.staff.user.account_id,
-            ShareId(id),
-            &send::requester(&form.staff),
-        )
-        .await
-    {
+    match state.shares.revoke(form.staff.user.account_id, ShareId(id), &send::requester(&form.staff)).await {
         Ok(_) => Ok(Redirect::to(&format!("{}#shared", links::study_page(&uid))).into_response()),
         Err(ShareError::NotFound) => Ok(not_found(c, &uid)),
         Err(e) => Err(send::share_error(e)),
@@ -208,18 +162,8 @@ pub async fn revoke(
 }
 
 fn not_found(c: Chrome, uid: &str) -> Response {
-    let (title, msg, back) = (
-        c.t("share-not-found-title"),
-        c.t("share-not-found"),
-        c.t("send-back"),
-    );
-    error_page_with(
-        c,
-        StatusCode::NOT_FOUND,
-        title,
-        msg,
-        (&links::study_page(uid), back),
-    )
+    let (title, msg, back) = (c.t("share-not-found-title"), c.t("share-not-found"), c.t("send-back"));
+    error_page_with(c, StatusCode::NOT_FOUND, title, msg, (&links::study_page(uid), back))
 }
 
 /// The Shared tab of a study: its links newest first, and when it was last sent.
@@ -230,11 +174,7 @@ pub async fn study_shares(
     study: &studylink_store::StudyRow,
 ) -> Result<(Option<String>, Vec<ShareView>), WebError> {
     let shares = state.store.shares_for_study(account, study.id).await?;
-    let last = shares
-        .iter()
-        .filter_map(|s| s.last_sent_at)
-        .max()
-        .map(|t| c.t1("shared-last-sent", "when", &c.timestamp(&t)));
+    let last = shares.iter().filter_map(|s| s.last_sent_at).max().map(|t| c.t1("shared-last-sent", "when", &c.timestamp(&t)));
     let mut out = Vec::with_capacity(shares.len());
     for s in &shares {
         out.push(view(state, c, &study.study_uid, s).await?);
@@ -242,21 +182,12 @@ pub async fn study_shares(
     Ok((last, out))
 }
 
-pub async fn view(
-    state: &AppState,
-    c: &Chrome,
-    uid: &str,
-    s: &Share,
-) -> Result<ShareView, WebError> {
+pub async fn view(state: &AppState, c: &Chrome, uid: &str, s: &Share) -> Result<ShareView, WebError> {
     let now = state.clock.now();
     let sends = state.store.share_sends(s.account_id, s.id).await?;
     let items = s.instance_ids.len() as i64;
     let status = if s.revoked_at.is_some() {
-        c.t1(
-            "shared-revoked",
-            "when",
-            &c.timestamp(&s.revoked_at.unwrap_or_default()),
-        )
+        c.t1("shared-revoked", "when", &c.timestamp(&s.revoked_at.unwrap_or_default()))
     } else if s.state == ShareState::Failed {
         c.t("shared-failed")
     } else if s.expires_at <= now {
@@ -283,11 +214,7 @@ pub async fn view(
         (Some(first), Some(last)) => i18n::t_args(
             c.lang,
             "shared-opened",
-            &[
-                ("first", Arg::from(c.timestamp(&first))),
-                ("last", Arg::from(c.timestamp(&last))),
-                ("views", Arg::from(s.views)),
-            ],
+            &[("first", Arg::from(c.timestamp(&first))), ("last", Arg::from(c.timestamp(&last))), ("views", Arg::from(s.views))],
         ),
         _ => c.t("shared-not-opened"),
     };
@@ -298,15 +225,8 @@ pub async fn view(
         .map(|sw| SendLine {
             heading: i18n::t_args(
                 c.lang,
-                if sw.send.kind == studylink_model::SendKind::Resend {
-                    "shared-send-resend"
-                } else {
-                    "shared-send-initial"
-                },
-                &[
-                    ("when", Arg::from(c.timestamp(&sw.send.at))),
-                    ("by", Arg::from(sw.send.by_label.clone())),
-                ],
+                if sw.send.kind == studylink_model::SendKind::Resend { "shared-send-resend" } else { "shared-send-initial" },
+                &[("when", Arg::from(c.timestamp(&sw.send.at))), ("by", Arg::from(sw.send.by_label.clone()))],
             ),
             deliveries: sw.messages.iter().map(|m| delivery_line(c, m)).collect(),
         })
@@ -338,12 +258,8 @@ fn delivery_line(c: &Chrome, m: &OutboxMessage) -> DeliveryLine {
         OutboxChannel::Sms => "shared-sms",
     });
     let recipient = match m.channel {
-        OutboxChannel::Email => EmailAddress::parse(&m.recipient)
-            .map(|e| e.mask())
-            .unwrap_or_default(),
-        OutboxChannel::Sms => E164Phone::from_e164(&m.recipient)
-            .map(|p| p.mask())
-            .unwrap_or_default(),
+        OutboxChannel::Email => EmailAddress::parse(&m.recipient).map(|e| e.mask()).unwrap_or_default(),
+        OutboxChannel::Sms => E164Phone::from_e164(&m.recipient).map(|p| p.mask()).unwrap_or_default(),
     };
     let (status, class) = match m.status {
         OutboxStatus::Queued => (c.t("delivery-queued"), "queued"),
@@ -356,79 +272,39 @@ fn delivery_line(c: &Chrome, m: &OutboxMessage) -> DeliveryLine {
         OutboxStatus::Failed => m.last_error.clone().unwrap_or_default(),
         OutboxStatus::Delivered => m.delivered_at.map(|t| c.timestamp(&t)).unwrap_or_default(),
         OutboxStatus::Sent => m.sent_at.map(|t| c.timestamp(&t)).unwrap_or_default(),
-        OutboxStatus::Queued if m.attempts > 0 => c.t1(
-            "delivery-retrying",
-            "error",
-            m.last_error.as_deref().unwrap_or(""),
-        ),
+        OutboxStatus::Queued if m.attempts > 0 => {
+            c.t1("delivery-retrying", "error", m.last_error.as_deref().unwrap_or(""))
+        }
         _ => String::new(),
     };
-    DeliveryLine {
-        channel,
-        recipient,
-        status,
-        status_class: class,
-        detail,
-    }
+    DeliveryLine { channel, recipient, status, status_class: class, detail }
 }
 
 /// "p•••@example.org, +34 ••• ••• 678".
 pub fn contacts_masked(s: &Share) -> String {
-    let email = s
-        .email
-        .as_deref()
-        .and_then(EmailAddress::parse)
-        .map(|e| e.mask());
-    let phone = s
-        .phone
-        .as_deref()
-        .and_then(E164Phone::from_e164)
-        .map(|p| p.mask());
-    email
-        .into_iter()
-        .chain(phone)
-        .collect::<Vec<_>>()
-        .join(", ")
+    let email = s.email.as_deref().and_then(EmailAddress::parse).map(|e| e.mask());
+    let phone = s.phone.as_deref().and_then(E164Phone::from_e164).map(|p| p.mask());
+    email.into_iter().chain(phone).collect::<Vec<_>>().join(", ")
 }
 
 /// The contacts as the dialog's field takes them, for "send a new link".
 pub fn contacts_display(s: &Share) -> String {
-    let phone = s
-        .phone
-        .as_deref()
-        .and_then(E164Phone::from_e164)
-        .map(|p| p.display());
-    s.email
-        .clone()
-        .into_iter()
-        .chain(phone)
-        .collect::<Vec<_>>()
-        .join(", ")
+    let phone = s.phone.as_deref().and_then(E164Phone::from_e164).map(|p| p.display());
+    s.email.clone().into_iter().chain(phone).collect::<Vec<_>>().join(", ")
 }
 
 /// The share's images as SOP Instance UIDs of its study (those still stored).
-pub async fn instance_uids(
-    state: &AppState,
-    account: AccountId,
-    study_uid: &str,
-    s: &Share,
-) -> Result<Vec<String>, WebError> {
+pub async fn instance_uids(state: &AppState, account: AccountId, study_uid: &str, s: &Share) -> Result<Vec<String>, WebError> {
     let rows = state
         .store
         .query_instances(
             account,
             &InstanceQuery {
                 study_uid: Some(study_uid.to_owned()),
-                page: studylink_store::Page {
-                    limit: 100_000,
-                    offset: 0,
-                },
+                page: studylink_store::Page { limit: 100_000, offset: 0 },
                 ..Default::default()
             },
         )
         .await?;
-    Ok(s.instance_ids
-        .iter()
-        .filter_map(|id| rows.iter().find(|r| r.id == *id).map(|r| r.sop_uid.clone()))
-        .collect())
+    Ok(s.instance_ids.iter().filter_map(|id| rows.iter().find(|r| r.id == *id).map(|r| r.sop_uid.clone())).collect())
 }

@@ -11,46 +11,14 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 const FILES: &[(&str, &str, &[u8])] = &[
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../static/app.css"),
-    ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/app.js"),
-    ),
-    (
-        "upload.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/upload.js"),
-    ),
-    (
-        "study.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/study.js"),
-    ),
-    (
-        "send.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/send.js"),
-    ),
-    (
-        "patient.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../../static/patient.css"),
-    ),
-    (
-        "patient.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../../static/patient.js"),
-    ),
-    (
-        "favicon.svg",
-        "image/svg+xml",
-        include_bytes!("../../static/favicon.svg"),
-    ),
+    ("app.css", "text/css; charset=utf-8", include_bytes!("../../static/app.css")),
+    ("app.js", "text/javascript; charset=utf-8", include_bytes!("../../static/app.js")),
+    ("upload.js", "text/javascript; charset=utf-8", include_bytes!("../../static/upload.js")),
+    ("study.js", "text/javascript; charset=utf-8", include_bytes!("../../static/study.js")),
+    ("send.js", "text/javascript; charset=utf-8", include_bytes!("../../static/send.js")),
+    ("patient.css", "text/css; charset=utf-8", include_bytes!("../../static/patient.css")),
+    ("patient.js", "text/javascript; charset=utf-8", include_bytes!("../../static/patient.js")),
+    ("favicon.svg", "image/svg+xml", include_bytes!("../../static/favicon.svg")),
 ];
 
 /// content type, bytes, short content hash.
@@ -59,12 +27,7 @@ type Entry = (&'static str, &'static [u8], String);
 static INDEX: LazyLock<HashMap<&'static str, Entry>> = LazyLock::new(|| {
     FILES
         .iter()
-        .map(|(name, ctype, bytes)| {
-            (
-                *name,
-                (*ctype, *bytes, hex::encode(&Sha256::digest(bytes)[..6])),
-            )
-        })
+        .map(|(name, ctype, bytes)| (*name, (*ctype, *bytes, hex::encode(&Sha256::digest(bytes)[..6]))))
         .collect()
 });
 
@@ -86,10 +49,7 @@ pub async fn serve(Path(name): Path<String>) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(ctype)),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
-            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
         ],
         *bytes,
     )

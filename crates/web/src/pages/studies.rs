@@ -22,9 +22,8 @@ const PAGE_SIZE: i64 = 25;
 const PREVIEWS: i64 = 3;
 /// The modality filter's choices: what clinics sharing with patients store.
 /// Others still work typed into the URL.
-pub const MODALITIES: [&str; 16] = [
-    "CR", "CT", "DX", "ECG", "ES", "IO", "MG", "MR", "NM", "OT", "PT", "PX", "RF", "SR", "US", "XA",
-];
+pub const MODALITIES: [&str; 16] =
+    ["CR", "CT", "DX", "ECG", "ES", "IO", "MG", "MR", "NM", "OT", "PT", "PX", "RF", "SR", "US", "XA"];
 
 /// Every field is text so that a hand-edited URL never gets a 400: what
 /// doesn't parse is ignored.
@@ -45,25 +44,16 @@ pub struct Params {
 impl Params {
     fn modality(&self) -> Option<String> {
         let m = self.modality.trim().to_ascii_uppercase();
-        let valid = !m.is_empty()
-            && m.len() <= 16
-            && m.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let valid = !m.is_empty() && m.len() <= 16 && m.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         valid.then_some(m)
     }
 
     fn page(&self) -> i64 {
-        self.page
-            .trim()
-            .parse::<i64>()
-            .unwrap_or(1)
-            .clamp(1, 100_000)
+        self.page.trim().parse::<i64>().unwrap_or(1).clamp(1, 100_000)
     }
 
     fn is_search(&self) -> bool {
-        !self.q.trim().is_empty()
-            || html_date(&self.from).is_some()
-            || html_date(&self.to).is_some()
-            || self.modality().is_some()
+        !self.q.trim().is_empty() || html_date(&self.from).is_some() || html_date(&self.to).is_some() || self.modality().is_some()
     }
 
     /// This search's URL at another page.
@@ -93,9 +83,7 @@ impl Params {
 
 /// `<input type=date>` sends `YYYY-MM-DD`; the index holds DICOM `YYYYMMDD`.
 fn html_date(v: &str) -> Option<String> {
-    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-        .ok()
-        .map(|d| d.format("%Y%m%d").to_string())
+    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok().map(|d| d.format("%Y%m%d").to_string())
 }
 
 struct Item {
@@ -147,15 +135,9 @@ pub async fn page(
     let page = p.page();
     let search = StudySearch {
         text: Some(p.q.clone()),
-        date: Some(DateRange {
-            from: html_date(&p.from),
-            to: html_date(&p.to),
-        }),
+        date: Some(DateRange { from: html_date(&p.from), to: html_date(&p.to) }),
         modality: p.modality(),
-        page: Page {
-            limit: PAGE_SIZE,
-            offset: (page - 1) * PAGE_SIZE,
-        },
+        page: Page { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE },
     };
     let found = state.store.search_studies(account, &search).await?;
     let uids: Vec<String> = found.rows.iter().map(|r| r.study_uid.clone()).collect();
@@ -164,14 +146,9 @@ pub async fn page(
     let pager = pager(&c, &p, page, found.total, found.rows.len() as i64);
     let tpl = StudiesPage {
         q: p.q.clone(),
-        from: html_date(&p.from)
-            .map(|_| p.from.clone())
-            .unwrap_or_default(),
+        from: html_date(&p.from).map(|_| p.from.clone()).unwrap_or_default(),
         to: html_date(&p.to).map(|_| p.to.clone()).unwrap_or_default(),
-        modalities: MODALITIES
-            .iter()
-            .map(|m| (*m, p.modality().as_deref() == Some(*m)))
-            .collect(),
+        modalities: MODALITIES.iter().map(|m| (*m, p.modality().as_deref() == Some(*m))).collect(),
         searching: p.is_search(),
         clear_href: "/",
         items,
@@ -182,10 +159,7 @@ pub async fn page(
 }
 
 fn item(c: &Chrome, r: &StudyRow, previews: &[InstanceRow]) -> Item {
-    let mine: Vec<&InstanceRow> = previews
-        .iter()
-        .filter(|i| i.study_uid == r.study_uid)
-        .collect();
+    let mine: Vec<&InstanceRow> = previews.iter().filter(|i| i.study_uid == r.study_uid).collect();
     let thumbs: Vec<String> = mine
         .iter()
         .filter(|i| super::study::has_pixels(i))
@@ -193,11 +167,7 @@ fn item(c: &Chrome, r: &StudyRow, previews: &[InstanceRow]) -> Item {
         .collect();
     Item {
         href: links::study_page(&r.study_uid),
-        name: r
-            .patient_name
-            .as_deref()
-            .map(format::person_name)
-            .unwrap_or_default(),
+        name: r.patient_name.as_deref().map(format::person_name).unwrap_or_default(),
         patient_id: r.patient_id.clone().unwrap_or_default(),
         birth: c.date(&r.patient_birth_date),
         date: c.date(&r.date),
@@ -247,36 +217,17 @@ mod tests {
 
     #[test]
     fn search_urls_keep_the_search() {
-        let p = Params {
-            q: " garcía ana ".into(),
-            modality: "us".into(),
-            from: "2024-01-31".into(),
-            to: "junk".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            p.href(2),
-            "/?q=garc%C3%ADa+ana&from=2024-01-31&modality=US&page=2"
-        );
+        let p = Params { q: " garcía ana ".into(), modality: "us".into(), from: "2024-01-31".into(), to: "junk".into(), ..Default::default() };
+        assert_eq!(p.href(2), "/?q=garc%C3%ADa+ana&from=2024-01-31&modality=US&page=2");
         assert_eq!(p.href(1), "/?q=garc%C3%ADa+ana&from=2024-01-31&modality=US");
         assert_eq!(Params::default().href(1), "/");
         assert!(p.is_search());
-        assert!(
-            !Params {
-                page: "3".into(),
-                ..Default::default()
-            }
-            .is_search()
-        );
+        assert!(!Params { page: "3".into(), ..Default::default() }.is_search());
     }
 
     #[test]
     fn lenient_parameters() {
-        let p = Params {
-            page: "-4".into(),
-            modality: "<x>".into(),
-            ..Default::default()
-        };
+        let p = Params { page: "-4".into(), modality: "<x>".into(), ..Default::default() };
         assert_eq!(p.page(), 1);
         assert_eq!(p.modality(), None);
         assert_eq!(html_date("2024-02-30"), None);

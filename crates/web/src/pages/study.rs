@@ -11,9 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use studylink_model::{Contact, ContactKind};
-use studylink_store::{
-    InstanceQuery, InstanceRow, Page, SeriesQuery, SeriesRow, StudyQuery, StudyRow,
-};
+use studylink_store::{InstanceQuery, InstanceRow, Page, SeriesQuery, SeriesRow, StudyQuery, StudyRow};
 
 use super::format;
 use super::i18n::{self, Arg};
@@ -96,51 +94,25 @@ pub async fn page(
     };
     let series = state
         .store
-        .query_series(
-            account,
-            &SeriesQuery {
-                study_uid: Some(uid.clone()),
-                page: Page {
-                    limit: 10_000,
-                    offset: 0,
-                },
-                ..Default::default()
-            },
-        )
+        .query_series(account, &SeriesQuery { study_uid: Some(uid.clone()), page: Page { limit: 10_000, offset: 0 }, ..Default::default() })
         .await?;
     let instances = state
         .store
         .query_instances(
             account,
-            &InstanceQuery {
-                study_uid: Some(uid.clone()),
-                page: Page {
-                    limit: MAX_INSTANCES,
-                    offset: 0,
-                },
-                ..Default::default()
-            },
+            &InstanceQuery { study_uid: Some(uid.clone()), page: Page { limit: MAX_INSTANCES, offset: 0 }, ..Default::default() },
         )
         .await?;
     let contacts = state.store.study_contacts(account, &uid).await?;
     let (last_sent, shares) = super::shares::study_shares(&state, &c, account, &study).await?;
 
     let tpl = StudyPage {
-        title: study
-            .patient_name
-            .as_deref()
-            .map(format::person_name)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| c.t("studies-no-name")),
-        subtitle: [
-            c.date(&study.date),
-            study.modalities.join(", "),
-            study.description.clone().unwrap_or_default(),
-        ]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" · "),
+        title: study.patient_name.as_deref().map(format::person_name).filter(|n| !n.is_empty()).unwrap_or_else(|| c.t("studies-no-name")),
+        subtitle: [c.date(&study.date), study.modalities.join(", "), study.description.clone().unwrap_or_default()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · "),
         send_href: links::send_page(&uid),
         groups: groups(&c, &series, &instances),
         total: instances.len() as i64,
@@ -151,56 +123,31 @@ pub async fn page(
         shares,
         selected_one: c.t("study-selected-one"),
         selected_many: c.t1("study-selected-many", "count", "{n}"),
-        viewer_frame: i18n::t_args(
-            c.lang,
-            "viewer-frame",
-            &[("n", Arg::from("{n}")), ("total", Arg::from("{total}"))],
-        ),
+        viewer_frame: i18n::t_args(c.lang, "viewer-frame", &[("n", Arg::from("{n}")), ("total", Arg::from("{total}"))]),
         c,
     };
     Ok(render(StatusCode::OK, &tpl))
 }
 
-pub async fn find_study(
-    state: &AppState,
-    account: studylink_model::AccountId,
-    uid: &str,
-) -> Result<Option<StudyRow>, WebError> {
+pub async fn find_study(state: &AppState, account: studylink_model::AccountId, uid: &str) -> Result<Option<StudyRow>, WebError> {
     // A UID list ("a,b") would match several studies: this page is about one.
     if uid.is_empty() || uid.contains([',', '\\', '*', '?']) {
         return Ok(None);
     }
-    let rows = state
-        .store
-        .query_studies(
-            account,
-            &StudyQuery {
-                study_uid: Some(uid.to_owned()),
-                ..Default::default()
-            },
-        )
-        .await?;
+    let rows = state.store.query_studies(account, &StudyQuery { study_uid: Some(uid.to_owned()), ..Default::default() }).await?;
     Ok(rows.into_iter().find(|r| r.study_uid == uid))
 }
 
 pub fn not_found(c: Chrome) -> Response {
-    let (title, message, back) = (
-        c.t("study-not-found-title"),
-        c.t("study-not-found"),
-        c.t("study-back"),
-    );
+    let (title, message, back) = (c.t("study-not-found-title"), c.t("study-not-found"), c.t("study-back"));
     error_page_with(c, StatusCode::NOT_FOUND, title, message, ("/", back))
 }
 
 fn groups(c: &Chrome, series: &[SeriesRow], instances: &[InstanceRow]) -> Vec<SeriesGroup> {
     let mut out: Vec<SeriesGroup> = Vec::new();
     for se in series {
-        let thumbs: Vec<Thumb> = instances
-            .iter()
-            .filter(|i| i.series_uid == se.series_uid)
-            .enumerate()
-            .map(|(k, i)| thumb(c, i, k))
-            .collect();
+        let thumbs: Vec<Thumb> =
+            instances.iter().filter(|i| i.series_uid == se.series_uid).enumerate().map(|(k, i)| thumb(c, i, k)).collect();
         if thumbs.is_empty() {
             continue;
         }
@@ -208,29 +155,18 @@ fn groups(c: &Chrome, series: &[SeriesRow], instances: &[InstanceRow]) -> Vec<Se
             Some(n) => c.t1("study-series-heading", "number", &n.to_string()),
             None => c.t("study-series-unnumbered"),
         };
-        let detail = [
-            se.modality.clone().unwrap_or_default(),
-            se.description.clone().unwrap_or_default(),
-            c.count("study-images-count", thumbs.len() as i64),
-        ]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" · ");
-        out.push(SeriesGroup {
-            heading,
-            detail,
-            thumbs,
-        });
+        let detail = [se.modality.clone().unwrap_or_default(), se.description.clone().unwrap_or_default(), c.count("study-images-count", thumbs.len() as i64)]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ");
+        out.push(SeriesGroup { heading, detail, thumbs });
     }
     out
 }
 
 fn thumb(c: &Chrome, i: &InstanceRow, index: usize) -> Thumb {
-    let number = i
-        .number
-        .map(|n| n.to_string())
-        .unwrap_or_else(|| (index + 1).to_string());
+    let number = i.number.map(|n| n.to_string()).unwrap_or_else(|| (index + 1).to_string());
     let document = (!has_pixels(i)).then(|| {
         let kind = if i.sop_class_uid.starts_with(SR_CLASS_PREFIX) {
             "study-kind-report"
@@ -280,17 +216,8 @@ fn patient_fields(c: &Chrome, s: &StudyRow) -> Vec<Field> {
         None => String::new(),
     };
     [
-        field(
-            c.t("study-patient-name"),
-            s.patient_name
-                .as_deref()
-                .map(format::person_name)
-                .unwrap_or_default(),
-        ),
-        field(
-            c.t("study-patient-id"),
-            s.patient_id.clone().unwrap_or_default(),
-        ),
+        field(c.t("study-patient-name"), s.patient_name.as_deref().map(format::person_name).unwrap_or_default()),
+        field(c.t("study-patient-id"), s.patient_id.clone().unwrap_or_default()),
         field(c.t("study-birth-date"), c.date(&s.patient_birth_date)),
         field(c.t("study-sex"), sex),
     ]
@@ -300,35 +227,15 @@ fn patient_fields(c: &Chrome, s: &StudyRow) -> Vec<Field> {
 }
 
 fn study_fields(c: &Chrome, s: &StudyRow) -> Vec<Field> {
-    let when = [c.date(&s.date), c.time(&s.time)]
-        .into_iter()
-        .filter(|v| !v.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let counts = format!(
-        "{} · {}",
-        c.count("study-series-count", s.num_series),
-        c.count("study-images-count", s.num_instances)
-    );
+    let when = [c.date(&s.date), c.time(&s.time)].into_iter().filter(|v| !v.is_empty()).collect::<Vec<_>>().join(" ");
+    let counts = format!("{} · {}", c.count("study-series-count", s.num_series), c.count("study-images-count", s.num_instances));
     [
         field(c.t("study-date"), when),
-        field(
-            c.t("study-description"),
-            s.description.clone().unwrap_or_default(),
-        ),
+        field(c.t("study-description"), s.description.clone().unwrap_or_default()),
         field(c.t("study-modalities"), s.modalities.join(", ")),
-        field(
-            c.t("study-accession"),
-            s.accession.clone().unwrap_or_default(),
-        ),
+        field(c.t("study-accession"), s.accession.clone().unwrap_or_default()),
         field(c.t("study-id"), s.study_id.clone().unwrap_or_default()),
-        field(
-            c.t("study-referring"),
-            s.referring_physician
-                .as_deref()
-                .map(format::person_name)
-                .unwrap_or_default(),
-        ),
+        field(c.t("study-referring"), s.referring_physician.as_deref().map(format::person_name).unwrap_or_default()),
         field(c.t("studies-col-images"), counts),
         field(c.t("study-received"), c.timestamp(&s.received_at)),
     ]
@@ -342,8 +249,5 @@ fn contact_line(c: &Chrome, ct: &Contact) -> ContactLine {
         ContactKind::Email => c.t("contact-email"),
         ContactKind::Phone => c.t("contact-phone"),
     };
-    ContactLine {
-        kind,
-        value: ct.value.clone(),
-    }
+    ContactLine { kind, value: ct.value.clone() }
 }

@@ -22,11 +22,7 @@ pub struct Refusal {
 
 impl Refusal {
     fn client(reason_id: &'static str, detail: impl Into<String>) -> Refusal {
-        Refusal {
-            reason_id,
-            detail: detail.into(),
-            server_error: false,
-        }
+        Refusal { reason_id, detail: detail.into(), server_error: false }
     }
 }
 
@@ -64,30 +60,17 @@ pub fn skip_entry(name: &str) -> bool {
 /// A name safe to display: no control characters, bounded length.
 pub fn display_name(name: &str) -> String {
     let cleaned: String = name.chars().filter(|c| !c.is_control()).take(300).collect();
-    if cleaned.is_empty() {
-        "?".into()
-    } else {
-        cleaned
-    }
+    if cleaned.is_empty() { "?".into() } else { cleaned }
 }
 
 /// Reads every entry of `zip`, spooling at most `budget` uncompressed bytes in
 /// all (a defence against ZIP bombs on top of the per-object size limit).
-pub fn extract(
-    zip: std::fs::File,
-    zip_name: &str,
-    ingest: &Ingestor,
-    mut budget: u64,
-    tx: &Sender<ZipItem>,
-) {
+pub fn extract(zip: std::fs::File, zip_name: &str, ingest: &Ingestor, mut budget: u64, tx: &Sender<ZipItem>) {
     let send = |name: String, content| tx.blocking_send(ZipItem { name, content }).is_ok();
     let mut archive = match zip::ZipArchive::new(std::io::BufReader::new(zip)) {
         Ok(a) => a,
         Err(e) => {
-            send(
-                zip_name.to_string(),
-                Err(Refusal::client("upload-reason-bad-zip", e.to_string())),
-            );
+            send(zip_name.to_string(), Err(Refusal::client("upload-reason-bad-zip", e.to_string())));
             return;
         }
     };
@@ -96,13 +79,7 @@ pub fn extract(
         let raw_name = archive.name_for_index(i).unwrap_or("?").to_string();
         let name = format!("{zip_name}/{}", display_name(&raw_name));
         if i >= MAX_ENTRIES {
-            send(
-                zip_name.to_string(),
-                Err(Refusal::client(
-                    "upload-reason-zip-too-many",
-                    format!("more than {MAX_ENTRIES} entries"),
-                )),
-            );
+            send(zip_name.to_string(), Err(Refusal::client("upload-reason-zip-too-many", format!("more than {MAX_ENTRIES} entries"))));
             return;
         }
         if skip_entry(&raw_name) {
@@ -112,10 +89,7 @@ pub fn extract(
             Ok(e) if e.is_dir() => continue,
             Ok(e) => e,
             Err(e) => {
-                if !send(
-                    name,
-                    Err(Refusal::client("upload-reason-zip-entry", e.to_string())),
-                ) {
+                if !send(name, Err(Refusal::client("upload-reason-zip-entry", e.to_string()))) {
                     return;
                 }
                 continue;
@@ -124,11 +98,7 @@ pub fn extract(
         let mut tmp = match ingest.new_temp() {
             Ok(t) => t,
             Err(e) => {
-                let refusal = Refusal {
-                    reason_id: "upload-reason-server",
-                    detail: e.to_string(),
-                    server_error: true,
-                };
+                let refusal = Refusal { reason_id: "upload-reason-server", detail: e.to_string(), server_error: true };
                 send(name, Err(refusal));
                 return;
             }
@@ -137,31 +107,21 @@ pub fn extract(
             match entry.read(&mut buf) {
                 Ok(0) => break Ok(()),
                 Ok(n) if n as u64 > budget => {
-                    break Err(Refusal::client(
-                        "upload-reason-zip-bomb",
-                        "archive expands beyond the allowed size",
-                    ));
+                    break Err(Refusal::client("upload-reason-zip-bomb", "archive expands beyond the allowed size"));
                 }
                 Ok(n) => {
                     budget -= n as u64;
                     if let Err(e) = tmp.write_all(&buf[..n]) {
                         break Err(match e {
-                            IngestError::TooLarge { .. } => {
-                                Refusal::client("upload-reason-too-large", e.to_string())
-                            }
-                            other => Refusal {
-                                reason_id: "upload-reason-server",
-                                detail: other.to_string(),
-                                server_error: true,
-                            },
+                            IngestError::TooLarge { .. } => Refusal::client("upload-reason-too-large", e.to_string()),
+                            other => Refusal { reason_id: "upload-reason-server", detail: other.to_string(), server_error: true },
                         });
                     }
                 }
                 Err(e) => break Err(Refusal::client("upload-reason-zip-entry", e.to_string())),
             }
         };
-        let exhausted =
-            budget == 0 || matches!(&content, Err(r) if r.reason_id == "upload-reason-zip-bomb");
+        let exhausted = budget == 0 || matches!(&content, Err(r) if r.reason_id == "upload-reason-zip-bomb");
         if !send(name, content.map(|()| tmp)) || exhausted {
             return;
         }
@@ -181,10 +141,7 @@ mod tests {
         assert!(skip_entry("dir/"));
         assert!(!skip_entry("study/IM0001"));
         assert!(!skip_entry("IM0001.dcm"));
-        assert!(
-            skip_entry("../../etc/passwd"),
-            "dot components are never user files"
-        );
+        assert!(skip_entry("../../etc/passwd"), "dot components are never user files");
     }
 
     #[test]

@@ -26,20 +26,9 @@ struct UploadPage {
     max_bytes: u64,
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    staff: StaffUser,
-) -> Response {
+pub async fn page(State(state): State<AppState>, headers: HeaderMap, uri: Uri, staff: StaffUser) -> Response {
     let c = Chrome::staff(&headers, &uri, &staff, "upload");
-    render(
-        StatusCode::OK,
-        &UploadPage {
-            c,
-            max_bytes: state.config.max_upload_bytes,
-        },
-    )
+    render(StatusCode::OK, &UploadPage { c, max_bytes: state.config.max_upload_bytes })
 }
 
 #[derive(Debug, Serialize)]
@@ -59,11 +48,7 @@ impl FileResult {
         match r {
             Ok(done) => FileResult {
                 name,
-                status: if done.duplicate {
-                    "duplicate"
-                } else {
-                    "stored"
-                },
+                status: if done.duplicate { "duplicate" } else { "stored" },
                 reason: None,
                 detail: None,
                 study_uid: Some(done.study_uid),
@@ -75,26 +60,14 @@ impl FileResult {
                     tracing::error!(error = %e, "upload: could not store an object");
                     ("error", "upload-reason-server")
                 };
-                FileResult {
-                    name,
-                    status,
-                    reason: Some(t(lang, id)),
-                    detail: Some(e.to_string()),
-                    study_uid: None,
-                }
+                FileResult { name, status, reason: Some(t(lang, id)), detail: Some(e.to_string()), study_uid: None }
             }
         }
     }
 
     fn refused(name: String, lang: Lang, r: Refusal) -> FileResult {
         let status = if r.server_error { "error" } else { "refused" };
-        FileResult {
-            name,
-            status,
-            reason: Some(t(lang, r.reason_id)),
-            detail: Some(r.detail),
-            study_uid: None,
-        }
+        FileResult { name, status, reason: Some(t(lang, r.reason_id)), detail: Some(r.detail), study_uid: None }
     }
 }
 
@@ -111,10 +84,7 @@ fn reason_id(e: &IngestError) -> &'static str {
 
 /// The file name from `X-File-Name` (URL-encoded by the page), for display only.
 fn file_name(headers: &HeaderMap) -> String {
-    let raw = headers
-        .get("x-file-name")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let raw = headers.get("x-file-name").and_then(|v| v.to_str().ok()).unwrap_or("");
     let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
     unzip::display_name(decoded.trim())
 }
@@ -144,10 +114,7 @@ impl Spool {
                 IngestError::TooLarge { .. } => WebError::PayloadTooLarge,
                 other => WebError::Internal(other.into()),
             }),
-            Spool::Zip(f) => f
-                .as_file_mut()
-                .write_all(data)
-                .map_err(|e| WebError::Internal(e.into())),
+            Spool::Zip(f) => f.as_file_mut().write_all(data).map_err(|e| WebError::Internal(e.into())),
         }
     }
 
@@ -162,12 +129,7 @@ impl Spool {
                 .map_err(|e| WebError::Internal(e.into()))?;
             Ok(Spool::Zip(f))
         } else {
-            Ok(Spool::Object(
-                state
-                    .ingest
-                    .new_temp()
-                    .map_err(|e| WebError::Internal(e.into()))?,
-            ))
+            Ok(Spool::Object(state.ingest.new_temp().map_err(|e| WebError::Internal(e.into()))?))
         }
     }
 }
@@ -180,9 +142,7 @@ pub async fn receive(
 ) -> Result<Response, WebError> {
     let lang = I18n::for_request(&headers);
     let limit = state.config.max_upload_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(WebError::PayloadTooLarge);
     }
@@ -221,10 +181,7 @@ pub async fn receive(
             let r = state.ingest.ingest_file(account, tmp, &origin).await;
             (vec![FileResult::from_ingest(name, lang, r)], false)
         }
-        Spool::Zip(file) => (
-            ingest_zip(&state, account, file, name, &origin, lang).await?,
-            true,
-        ),
+        Spool::Zip(file) => (ingest_zip(&state, account, file, name, &origin, lang).await?, true),
         Spool::Head(_) => unreachable!("opened above"),
     };
 
@@ -263,11 +220,7 @@ async fn ingest_zip(
     let reopened = file.reopen().map_err(|e| WebError::Internal(e.into()))?;
     // Uncompressed bytes one request may unpack: generous for DICOM (which
     // compresses ~2–3×), fatal for a ZIP bomb.
-    let budget = state
-        .config
-        .max_upload_bytes
-        .saturating_mul(4)
-        .max(64 * 1024 * 1024);
+    let budget = state.config.max_upload_bytes.saturating_mul(4).max(64 * 1024 * 1024);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<ZipItem>(2);
     let archive_name = zip_name.clone();
     let ingest = state.ingest.clone();
@@ -287,11 +240,7 @@ async fn ingest_zip(
     }
     reader.await.map_err(|e| WebError::Internal(e.into()))?;
     if results.is_empty() {
-        let none = Refusal {
-            reason_id: "upload-reason-zip-empty",
-            detail: String::new(),
-            server_error: false,
-        };
+        let none = Refusal { reason_id: "upload-reason-zip-empty", detail: String::new(), server_error: false };
         results.push(FileResult::refused(archive_name, lang, none));
     }
     Ok(results)

@@ -25,12 +25,7 @@ pub struct FileQuery {
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text,
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
 pub async fn serve(
@@ -46,8 +41,7 @@ pub async fn serve(
         Ok(Outcome::Gone(_)) => return plain(StatusCode::GONE, "this link has expired"),
         Ok(Outcome::Preparing(_)) => {
             let mut r = plain(StatusCode::SERVICE_UNAVAILABLE, "still being prepared");
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             return r;
         }
         Ok(Outcome::Gate(..)) => return plain(StatusCode::FORBIDDEN, "password needed"),
@@ -61,34 +55,19 @@ pub async fn serve(
         Err(e) => return crate::WebError::from(e).into_response(),
     };
     let total = items.len();
-    let Some(file) = items
-        .iter()
-        .find(|i| i.position == position)
-        .and_then(|i| names::item_file(i, what, total))
+    let Some(file) = items.iter().find(|i| i.position == position).and_then(|i| names::item_file(i, what, total))
     else {
         return plain(StatusCode::NOT_FOUND, "not found");
     };
     // DICOM files and unsafe documents are always attachments; thumbnails never are.
     let download = what != What::Thumb && (q.dl.is_some() || !file.inline_ok);
-    let disposition = format!(
-        "{}; filename=\"{}\"",
-        if download { "attachment" } else { "inline" },
-        file.file_name
-    );
+    let disposition = format!("{}; filename=\"{}\"", if download { "attachment" } else { "inline" }, file.file_name);
     let blobs = state.ingest.blobs();
-    let resp = match send_blob(
-        blobs,
-        &file.key,
-        file.content_type,
-        &disposition,
-        &headers,
-        method == Method::HEAD,
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
+    let resp =
+        match send_blob(blobs, &file.key, file.content_type, &disposition, &headers, method == Method::HEAD).await {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        };
     let mut resp = resp;
     if file.what == What::Doc && !file.inline_ok {
         // Belt and braces: whatever a document holds, it runs nothing here.
@@ -109,13 +88,8 @@ pub async fn serve(
         if let Err(e) = state.store.record_share_download(share.id, now).await {
             tracing::warn!(error = %e, share = %share.id, "could not count a download");
         }
-        audit(
-            &state,
-            &share,
-            "share.downloaded",
-            serde_json::json!({ "what": what.as_str(), "position": position }),
-        )
-        .await;
+        audit(&state, &share, "share.downloaded", serde_json::json!({ "what": what.as_str(), "position": position }))
+            .await;
     }
     resp
 }
@@ -132,32 +106,22 @@ pub(crate) enum RangeSpec {
 }
 
 pub(crate) fn parse_range(value: Option<&str>, size: u64) -> RangeSpec {
-    let Some(v) = value else {
-        return RangeSpec::Full;
-    };
-    let Some(spec) = v.trim().strip_prefix("bytes=") else {
-        return RangeSpec::Full;
-    };
+    let Some(v) = value else { return RangeSpec::Full };
+    let Some(spec) = v.trim().strip_prefix("bytes=") else { return RangeSpec::Full };
     if spec.contains(',') {
         return RangeSpec::Full;
     }
-    let Some((a, b)) = spec.trim().split_once('-') else {
-        return RangeSpec::Full;
-    };
+    let Some((a, b)) = spec.trim().split_once('-') else { return RangeSpec::Full };
     let (a, b) = (a.trim(), b.trim());
     if a.is_empty() {
         // The last `b` bytes.
-        let Ok(n) = b.parse::<u64>() else {
-            return RangeSpec::Full;
-        };
+        let Ok(n) = b.parse::<u64>() else { return RangeSpec::Full };
         if n == 0 || size == 0 {
             return RangeSpec::Unsatisfiable;
         }
         return RangeSpec::Part(size - n.min(size), size - 1);
     }
-    let Ok(start) = a.parse::<u64>() else {
-        return RangeSpec::Full;
-    };
+    let Ok(start) = a.parse::<u64>() else { return RangeSpec::Full };
     let end = if b.is_empty() {
         u64::MAX
     } else {
@@ -193,31 +157,23 @@ pub(crate) async fn open_range(
     len: u64,
 ) -> Result<BoxStream<'static, std::io::Result<Bytes>>, crate::WebError> {
     const CHUNK: usize = 64 * 1024;
-    let (inner, skip): (BoxStream<'static, std::io::Result<Bytes>>, u64) =
-        match blobs.local_path(key) {
-            Some(path) => {
-                let mut file = match tokio::fs::File::open(&path).await {
-                    Ok(f) => f,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        return Err(crate::WebError::NotFound);
-                    }
-                    Err(e) => return Err(crate::WebError::Internal(e.into())),
-                };
-                if start > 0 {
-                    file.seek(std::io::SeekFrom::Start(start))
-                        .await
-                        .map_err(|e| crate::WebError::Internal(e.into()))?;
-                }
-                (
-                    tokio_util::io::ReaderStream::with_capacity(file, CHUNK).boxed(),
-                    0,
-                )
+    let (inner, skip): (BoxStream<'static, std::io::Result<Bytes>>, u64) = match blobs.local_path(key) {
+        Some(path) => {
+            let mut file = match tokio::fs::File::open(&path).await {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(crate::WebError::NotFound),
+                Err(e) => return Err(crate::WebError::Internal(e.into())),
+            };
+            if start > 0 {
+                file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| crate::WebError::Internal(e.into()))?;
             }
-            None => {
-                let s = blobs.get_stream(key).await?;
-                (s.map(|r| r.map_err(std::io::Error::other)).boxed(), start)
-            }
-        };
+            (tokio_util::io::ReaderStream::with_capacity(file, CHUNK).boxed(), 0)
+        }
+        None => {
+            let s = blobs.get_stream(key).await?;
+            (s.map(|r| r.map_err(std::io::Error::other)).boxed(), start)
+        }
+    };
     Ok(exact(inner, skip, len))
 }
 
@@ -227,39 +183,34 @@ fn exact(
     skip: u64,
     len: u64,
 ) -> BoxStream<'static, std::io::Result<Bytes>> {
-    futures::stream::unfold(
-        (inner, skip, len),
-        |(mut inner, mut skip, left)| async move {
-            if left == 0 {
-                return None;
-            }
-            loop {
-                match inner.next().await {
-                    None => {
-                        let e = std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "blob shorter than its recorded size",
-                        );
-                        return Some((Err(e), (inner, skip, 0)));
+    futures::stream::unfold((inner, skip, len), |(mut inner, mut skip, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        loop {
+            match inner.next().await {
+                None => {
+                    let e =
+                        std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "blob shorter than its recorded size");
+                    return Some((Err(e), (inner, skip, 0)));
+                }
+                Some(Err(e)) => return Some((Err(e), (inner, skip, 0))),
+                Some(Ok(mut chunk)) => {
+                    if skip >= chunk.len() as u64 {
+                        skip -= chunk.len() as u64;
+                        continue;
                     }
-                    Some(Err(e)) => return Some((Err(e), (inner, skip, 0))),
-                    Some(Ok(mut chunk)) => {
-                        if skip >= chunk.len() as u64 {
-                            skip -= chunk.len() as u64;
-                            continue;
-                        }
-                        chunk = chunk.slice(skip as usize..);
-                        skip = 0;
-                        if chunk.len() as u64 > left {
-                            chunk.truncate(left as usize);
-                        }
-                        let left = left - chunk.len() as u64;
-                        return Some((Ok(chunk), (inner, skip, left)));
+                    chunk = chunk.slice(skip as usize..);
+                    skip = 0;
+                    if chunk.len() as u64 > left {
+                        chunk.truncate(left as usize);
                     }
+                    let left = left - chunk.len() as u64;
+                    return Some((Ok(chunk), (inner, skip, left)));
                 }
             }
-        },
-    )
+        }
+    })
     .boxed()
 }
 
@@ -284,8 +235,7 @@ pub(crate) async fn send_blob(
         RangeSpec::Part(a, b) => (StatusCode::PARTIAL_CONTENT, a, b - a + 1),
         RangeSpec::Unsatisfiable => {
             let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_RANGE, hv(&format!("bytes */{size}"))?);
+            r.headers_mut().insert(header::CONTENT_RANGE, hv(&format!("bytes */{size}"))?);
             return Ok(r);
         }
     };
@@ -302,10 +252,7 @@ pub(crate) async fn send_blob(
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CONTENT_DISPOSITION, hv(disposition)?);
     if status == StatusCode::PARTIAL_CONTENT {
-        h.insert(
-            header::CONTENT_RANGE,
-            hv(&format!("bytes {start}-{}/{size}", start + len - 1))?,
-        );
+        h.insert(header::CONTENT_RANGE, hv(&format!("bytes {start}-{}/{size}", start + len - 1))?);
     }
     Ok(r)
 }
@@ -339,34 +286,19 @@ mod tests {
 
     #[tokio::test]
     async fn exact_ranges_of_a_chunked_stream() {
-        let chunks: Vec<std::io::Result<Bytes>> = vec![
-            Ok(Bytes::from_static(b"abc")),
-            Ok(Bytes::from_static(b"defg")),
-            Ok(Bytes::from_static(b"hij")),
-        ];
+        let chunks: Vec<std::io::Result<Bytes>> =
+            vec![Ok(Bytes::from_static(b"abc")), Ok(Bytes::from_static(b"defg")), Ok(Bytes::from_static(b"hij"))];
         let collect = |skip, len| {
-            let s = futures::stream::iter(
-                chunks
-                    .iter()
-                    .map(|c| Ok(c.as_ref().unwrap().clone()))
-                    .collect::<Vec<_>>(),
-            );
+            let s = futures::stream::iter(chunks.iter().map(|c| Ok(c.as_ref().unwrap().clone())).collect::<Vec<_>>());
             async move {
-                let parts: Vec<std::io::Result<Bytes>> =
-                    exact(s.boxed(), skip, len).collect().await;
-                parts
-                    .into_iter()
-                    .collect::<std::io::Result<Vec<Bytes>>>()
-                    .map(|v| v.concat())
+                let parts: Vec<std::io::Result<Bytes>> = exact(s.boxed(), skip, len).collect().await;
+                parts.into_iter().collect::<std::io::Result<Vec<Bytes>>>().map(|v| v.concat())
             }
         };
         assert_eq!(collect(0, 10).await.unwrap(), b"abcdefghij");
         assert_eq!(collect(2, 3).await.unwrap(), b"cde");
         assert_eq!(collect(4, 2).await.unwrap(), b"ef");
         assert_eq!(collect(9, 1).await.unwrap(), b"j");
-        assert!(
-            collect(5, 6).await.is_err(),
-            "a blob shorter than announced is an error, not a short body"
-        );
+        assert!(collect(5, 6).await.is_err(), "a blob shorter than announced is an error, not a short body");
     }
 }

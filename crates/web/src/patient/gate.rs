@@ -26,9 +26,8 @@ use studylink_model::Share;
 use subtle::ConstantTimeEq;
 
 use super::{
-    ACCESS_COOKIE, ACCESS_TTL_MS, Clinic, Frame, Gate, LOCK_MS, MAX_FAILURES, MessagePage, Outcome,
-    audit, authorize, clock_time, error_page, gone_page, not_found_page, page_path, preparing_page,
-    random_token, render, sha256_hex,
+    ACCESS_COOKIE, ACCESS_TTL_MS, Clinic, Frame, Gate, LOCK_MS, MAX_FAILURES, MessagePage, Outcome, audit, authorize,
+    clock_time, error_page, gone_page, not_found_page, page_path, preparing_page, random_token, render, sha256_hex,
 };
 use crate::AppState;
 use crate::auth::{hash_password, verify_password};
@@ -112,23 +111,15 @@ pub fn password_problem(password: &str, clinic_name: &str) -> Option<&'static st
     if password.len() > MAX_LEN {
         return Some("patient-gate-too-long");
     }
-    if password
-        .chars()
-        .all(|c| c.is_ascii_digit() || c.is_whitespace())
-    {
+    if password.chars().all(|c| c.is_ascii_digit() || c.is_whitespace()) {
         return Some("patient-gate-only-digits");
     }
     let folded = password.trim().to_lowercase();
     if COMMON.contains(&folded.as_str()) {
         return Some("patient-gate-too-common");
     }
-    let squash = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .map(fold)
-            .collect::<String>()
-    };
+    let squash =
+        |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).map(fold).collect::<String>();
     let (p, c) = (squash(password), squash(clinic_name));
     if !c.is_empty() && (p == c || (p.contains(&c) && p.len() < c.len() + 4)) {
         return Some("patient-gate-clinic-name");
@@ -177,19 +168,8 @@ pub(crate) struct Visit<'a> {
 }
 
 /// Renders the form, reusing this browser's form token or setting a new one.
-pub(crate) fn gate_form(
-    status: StatusCode,
-    v: &Visit<'_>,
-    gate: &Gate,
-    clinic: Clinic,
-    errors: Errors,
-) -> Response {
-    let Visit {
-        headers,
-        token,
-        share,
-        secure,
-    } = *v;
+pub(crate) fn gate_form(status: StatusCode, v: &Visit<'_>, gate: &Gate, clinic: Clinic, errors: Errors) -> Response {
+    let Visit { headers, token, share, secure } = *v;
     let lang = Lang::from(share.language);
     let existing = crate::auth::cookie(headers, FORM_COOKIE).filter(|v| v.len() == 43);
     let form_token = existing.clone().unwrap_or_else(random_token);
@@ -204,11 +184,7 @@ pub(crate) fn gate_form(
         _ => "patient-gate-code-title",
     };
     let name = clinic.name.clone();
-    let f = Frame {
-        lang,
-        clinic: Some(clinic),
-        title: i18n::t(lang, title),
-    };
+    let f = Frame { lang, clinic: Some(clinic), title: i18n::t(lang, title) };
     let mut intro = Vec::new();
     match mode {
         "create" => intro.push(f.t("patient-gate-create-intro")),
@@ -258,30 +234,14 @@ pub(crate) struct Errors {
 }
 
 /// "Too many attempts, try again after 14:05" (429).
-pub(crate) fn locked_page(
-    token: &str,
-    share: &Share,
-    clinic: Clinic,
-    until: i64,
-    now: i64,
-) -> Response {
+pub(crate) fn locked_page(token: &str, share: &Share, clinic: Clinic, until: i64, now: i64) -> Response {
     let lang = Lang::from(share.language);
     let at = clock_time(lang, clinic.tz, until);
-    let f = Frame {
-        lang,
-        clinic: Some(clinic),
-        title: i18n::t(lang, "patient-locked-title"),
-    };
+    let f = Frame { lang, clinic: Some(clinic), title: i18n::t(lang, "patient-locked-title") };
     let paragraphs = vec![f.t1("patient-locked", "time", &at)];
     let mut resp = render(
         StatusCode::TOO_MANY_REQUESTS,
-        &MessagePage {
-            f,
-            paragraphs,
-            contact: true,
-            refresh: false,
-            retry_href: Some(page_path(token)),
-        },
+        &MessagePage { f, paragraphs, contact: true, refresh: false, retry_href: Some(page_path(token)) },
     );
     let secs = ((until - now).max(0) + 999) / 1000;
     if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -307,10 +267,7 @@ struct GateForm {
 /// sends neither header (or `Origin: null`, which `Referrer-Policy:
 /// no-referrer` makes browsers send) is left to the form token.
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_ascii_lowercase);
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
     let public = authority(&state.config.public_base_url);
     let ok = |url: &str| {
         let a = authority(url);
@@ -337,9 +294,7 @@ fn authority(url: &str) -> Option<String> {
 }
 
 async fn verify(secret: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&secret, &hash))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_password(&secret, &hash)).await.unwrap_or(false)
 }
 
 /// `POST /p/{token}`.
@@ -376,34 +331,16 @@ async fn handle(
     gate: &Gate,
     body: &[u8],
 ) -> Result<Response, crate::WebError> {
-    let v = Visit {
-        headers,
-        token,
-        share,
-        secure: state.config.secure_cookies,
-    };
+    let v = Visit { headers, token, share, secure: state.config.secure_cookies };
     let clinic = Clinic::load(state, share.account_id).await?;
     let form: GateForm = serde_urlencoded::from_bytes(body).unwrap_or_default();
     let form_cookie = crate::auth::cookie(headers, FORM_COOKIE).unwrap_or_default();
-    let token_ok =
-        !form.t.is_empty() && bool::from(form.t.as_bytes().ct_eq(form_cookie.as_bytes()));
+    let token_ok = !form.t.is_empty() && bool::from(form.t.as_bytes().ct_eq(form_cookie.as_bytes()));
     if !same_origin(state, headers) {
-        return Ok(gate_form(
-            StatusCode::FORBIDDEN,
-            &v,
-            gate,
-            clinic,
-            expired_form(),
-        ));
+        return Ok(gate_form(StatusCode::FORBIDDEN, &v, gate, clinic, expired_form()));
     }
     if !token_ok {
-        return Ok(gate_form(
-            StatusCode::BAD_REQUEST,
-            &v,
-            gate,
-            clinic,
-            expired_form(),
-        ));
+        return Ok(gate_form(StatusCode::BAD_REQUEST, &v, gate, clinic, expired_form()));
     }
     let now = state.clock.now();
     // While locked, answers are not looked at.
@@ -413,10 +350,7 @@ async fn handle(
     let creating = gate.password && !gate.password_set;
     if gate.password && gate.password_set && form.mode == "create" {
         // Someone else with the link chose the password between this form and now.
-        let errors = Errors {
-            summary: Some(("patient-gate-taken", None)),
-            ..Errors::default()
-        };
+        let errors = Errors { summary: Some(("patient-gate-taken", None)), ..Errors::default() };
         return Ok(gate_form(StatusCode::CONFLICT, &v, gate, clinic, errors));
     }
 
@@ -446,25 +380,10 @@ async fn handle(
         wrong |= !verify(form.password.clone(), hash).await;
     }
     if wrong {
-        let failure = state
-            .store
-            .record_share_failure(share.id, MAX_FAILURES, LOCK_MS, now)
-            .await?;
-        audit(
-            state,
-            share,
-            "share.password_failed",
-            serde_json::json!({ "attempts": failure.failed_attempts }),
-        )
-        .await;
+        let failure = state.store.record_share_failure(share.id, MAX_FAILURES, LOCK_MS, now).await?;
+        audit(state, share, "share.password_failed", serde_json::json!({ "attempts": failure.failed_attempts })).await;
         if let Some(until) = failure.locked_until {
-            audit(
-                state,
-                share,
-                "share.locked",
-                serde_json::json!({ "until": until }),
-            )
-            .await;
+            audit(state, share, "share.locked", serde_json::json!({ "until": until })).await;
             return Ok(locked_page(token, share, clinic, until, now));
         }
         let both = gate.code_hash.is_some() && gate.password_set;
@@ -500,14 +419,8 @@ async fn handle(
             .await
             .map_err(|e| crate::WebError::Internal(e.into()))??;
         if !state.store.set_share_password(share.id, &hash, now).await? {
-            let gate = Gate {
-                password_set: true,
-                ..gate.clone()
-            };
-            let errors = Errors {
-                summary: Some(("patient-gate-taken", None)),
-                ..Errors::default()
-            };
+            let gate = Gate { password_set: true, ..gate.clone() };
+            let errors = Errors { summary: Some(("patient-gate-taken", None)), ..Errors::default() };
             return Ok(gate_form(StatusCode::CONFLICT, &v, &gate, clinic, errors));
         }
         audit(state, share, "share.password_set", serde_json::json!({})).await;
@@ -517,10 +430,7 @@ async fn handle(
     state.store.clear_share_failures(share.id).await?;
     let access = random_token();
     let expires = share.expires_at.min(now + ACCESS_TTL_MS);
-    state
-        .store
-        .create_share_access(share.id, &sha256_hex(&access), expires, now)
-        .await?;
+    state.store.create_share_access(share.id, &sha256_hex(&access), expires, now).await?;
     let mut resp = Redirect::to(&page_path(token)).into_response();
     let cookie = format!(
         "{ACCESS_COOKIE}={access}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{}",
@@ -528,18 +438,13 @@ async fn handle(
         ((expires - now) / 1000).max(1),
         if v.secure { "; Secure" } else { "" }
     );
-    resp.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| crate::WebError::Internal(e.into()))?,
-    );
+    resp.headers_mut()
+        .append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| crate::WebError::Internal(e.into()))?);
     Ok(resp)
 }
 
 fn expired_form() -> Errors {
-    Errors {
-        summary: Some(("patient-gate-expired-form", None)),
-        ..Errors::default()
-    }
+    Errors { summary: Some(("patient-gate-expired-form", None)), ..Errors::default() }
 }
 
 #[cfg(test)]
@@ -548,67 +453,24 @@ mod tests {
 
     #[test]
     fn strength_rule() {
-        assert_eq!(
-            password_problem("short1", "X"),
-            Some("patient-gate-too-short")
-        );
-        assert_eq!(
-            password_problem("12345678901", "X"),
-            Some("patient-gate-only-digits")
-        );
-        assert_eq!(
-            password_problem("1234 5678 90", "X"),
-            Some("patient-gate-only-digits")
-        );
-        assert_eq!(
-            password_problem("Password1", "X"),
-            Some("patient-gate-too-common")
-        );
-        assert_eq!(
-            password_problem("Contraseña", "X"),
-            Some("patient-gate-too-common")
-        );
-        assert_eq!(
-            password_problem("Clínica del Sol", "Clínica del Sol"),
-            Some("patient-gate-clinic-name")
-        );
-        assert_eq!(
-            password_problem("clinicadelsol", "Clinica del Sol"),
-            Some("patient-gate-clinic-name")
-        );
-        assert_eq!(
-            password_problem("clinica del sol", "Clínica del Sol"),
-            Some("patient-gate-clinic-name")
-        );
-        assert_eq!(
-            password_problem("ClinicaDelSol1", "Clinica del Sol"),
-            Some("patient-gate-clinic-name")
-        );
-        assert_eq!(
-            password_problem("paseo marítimo 7", "Clínica del Sol"),
-            None
-        );
-        assert_eq!(
-            password_problem("ñandú-azul", "X"),
-            None,
-            "characters, not bytes"
-        );
-        assert_eq!(
-            password_problem(&"x".repeat(2000), "X"),
-            Some("patient-gate-too-long")
-        );
+        assert_eq!(password_problem("short1", "X"), Some("patient-gate-too-short"));
+        assert_eq!(password_problem("12345678901", "X"), Some("patient-gate-only-digits"));
+        assert_eq!(password_problem("1234 5678 90", "X"), Some("patient-gate-only-digits"));
+        assert_eq!(password_problem("Password1", "X"), Some("patient-gate-too-common"));
+        assert_eq!(password_problem("Contraseña", "X"), Some("patient-gate-too-common"));
+        assert_eq!(password_problem("Clínica del Sol", "Clínica del Sol"), Some("patient-gate-clinic-name"));
+        assert_eq!(password_problem("clinicadelsol", "Clinica del Sol"), Some("patient-gate-clinic-name"));
+        assert_eq!(password_problem("clinica del sol", "Clínica del Sol"), Some("patient-gate-clinic-name"));
+        assert_eq!(password_problem("ClinicaDelSol1", "Clinica del Sol"), Some("patient-gate-clinic-name"));
+        assert_eq!(password_problem("paseo marítimo 7", "Clínica del Sol"), None);
+        assert_eq!(password_problem("ñandú-azul", "X"), None, "characters, not bytes");
+        assert_eq!(password_problem(&"x".repeat(2000), "X"), Some("patient-gate-too-long"));
     }
 
     #[test]
     fn origins() {
-        assert_eq!(
-            authority("https://Studies.Clinic.example/p/x").as_deref(),
-            Some("studies.clinic.example")
-        );
-        assert_eq!(
-            authority("http://127.0.0.1:8080").as_deref(),
-            Some("127.0.0.1:8080")
-        );
+        assert_eq!(authority("https://Studies.Clinic.example/p/x").as_deref(), Some("studies.clinic.example"));
+        assert_eq!(authority("http://127.0.0.1:8080").as_deref(), Some("127.0.0.1:8080"));
         assert_eq!(authority("http://u@h:1/x?y").as_deref(), Some("h:1"));
         assert_eq!(authority("nonsense"), None);
     }

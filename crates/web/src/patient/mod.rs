@@ -51,26 +51,13 @@ pub const CSP: &str = "default-src 'none'; img-src 'self' blob:; media-src 'self
 /// (documents get `sandbox` too); the rest is forced.
 pub async fn patient_headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        "x-robots-tag",
-        HeaderValue::from_static("noindex, nofollow"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex, nofollow"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        "cross-origin-resource-policy",
-        HeaderValue::from_static("same-origin"),
-    );
-    h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(CSP));
+    h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(CSP));
     resp
 }
 
@@ -111,10 +98,7 @@ impl Gate {
     }
 }
 
-pub(crate) async fn lookup(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<Share>, crate::WebError> {
+pub(crate) async fn lookup(state: &AppState, token: &str) -> Result<Option<Share>, crate::WebError> {
     if !looks_like_token(token) {
         return Ok(None);
     }
@@ -125,29 +109,16 @@ pub(crate) async fn lookup(
 /// removed the code since).
 pub(crate) async fn gate_of(state: &AppState, share: &Share) -> Result<Gate, crate::WebError> {
     let code_hash = if share.link_code_version > 0 {
-        state
-            .store
-            .link_code_hash(share.account_id, share.link_code_version)
-            .await?
+        state.store.link_code_hash(share.account_id, share.link_code_version).await?
     } else {
         None
     };
-    Ok(Gate {
-        password: share.password_required,
-        password_set: share.password_hash.is_some(),
-        code_hash,
-    })
+    Ok(Gate { password: share.password_required, password_set: share.password_hash.is_some(), code_hash })
 }
 
 /// Where the request stands for this token.
-pub(crate) async fn authorize(
-    state: &AppState,
-    headers: &HeaderMap,
-    token: &str,
-) -> Result<Outcome, crate::WebError> {
-    let Some(share) = lookup(state, token).await? else {
-        return Ok(Outcome::NotFound);
-    };
+pub(crate) async fn authorize(state: &AppState, headers: &HeaderMap, token: &str) -> Result<Outcome, crate::WebError> {
+    let Some(share) = lookup(state, token).await? else { return Ok(Outcome::NotFound) };
     let share = Box::new(share);
     let now = state.clock.now();
     if share.revoked_at.is_some() || share.expires_at <= now || share.state == ShareState::Failed {
@@ -162,10 +133,7 @@ pub(crate) async fn authorize(
     }
     if let Some(value) = crate::auth::cookie(headers, ACCESS_COOKIE)
         && value.len() <= 64
-        && state
-            .store
-            .share_access_valid(share.id, &sha256_hex(&value), now)
-            .await?
+        && state.store.share_access_valid(share.id, &sha256_hex(&value), now).await?
     {
         return Ok(Outcome::Open(share));
     }
@@ -188,12 +156,7 @@ pub(crate) fn random_token() -> String {
 /// An audit event about a share by its visitor. Only the share's id and
 /// counts: never the token, a password or anything about the patient.
 /// (The model has no "anonymous visitor" actor; the system acts for them.)
-pub(crate) async fn audit(
-    state: &AppState,
-    share: &Share,
-    action: &str,
-    detail: serde_json::Value,
-) {
+pub(crate) async fn audit(state: &AppState, share: &Share, action: &str, detail: serde_json::Value) {
     let event = AuditEvent {
         account_id: Some(share.account_id),
         actor: Actor::System,
@@ -220,12 +183,7 @@ pub(crate) struct Clinic {
 
 impl Clinic {
     pub fn new(account: AccountId, s: &AccountSettings) -> Clinic {
-        let phone = s
-            .phone
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned);
+        let phone = s.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
         let phone_href = phone.as_deref().map(|p| {
             let digits: String = p
                 .chars()
@@ -237,27 +195,16 @@ impl Clinic {
         });
         Clinic {
             name: s.clinic_name.clone(),
-            logo_url: s
-                .logo
-                .as_ref()
-                .map(|l| crate::pages::settings::logo_url(account, l)),
+            logo_url: s.logo.as_ref().map(|l| crate::pages::settings::logo_url(account, l)),
             phone,
             phone_href,
-            email: s
-                .email
-                .as_deref()
-                .map(str::trim)
-                .filter(|e| !e.is_empty())
-                .map(str::to_owned),
+            email: s.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned),
             tz: crate::pages::format::zone(&s.time_zone),
         }
     }
 
     pub async fn load(state: &AppState, account: AccountId) -> Result<Clinic, crate::WebError> {
-        Ok(Clinic::new(
-            account,
-            &state.store.account_settings(account).await?,
-        ))
+        Ok(Clinic::new(account, &state.store.account_settings(account).await?))
     }
 
     pub fn has_contact(&self) -> bool {
@@ -307,12 +254,7 @@ pub(crate) struct MessagePage {
 
 pub(crate) fn render(status: StatusCode, tpl: &impl askama::Template) -> Response {
     match tpl.render() {
-        Ok(html) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response(),
+        Ok(html) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "patient template rendering failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
@@ -323,22 +265,9 @@ pub(crate) fn render(status: StatusCode, tpl: &impl askama::Template) -> Respons
 /// The generic "this link doesn't work" page: nothing about any share.
 pub(crate) fn not_found_page(headers: &HeaderMap) -> Response {
     let lang = I18n::for_request(headers);
-    let f = Frame {
-        lang,
-        clinic: None,
-        title: i18n::t(lang, "patient-notfound-title"),
-    };
+    let f = Frame { lang, clinic: None, title: i18n::t(lang, "patient-notfound-title") };
     let paragraphs = vec![f.t("patient-notfound")];
-    render(
-        StatusCode::NOT_FOUND,
-        &MessagePage {
-            f,
-            paragraphs,
-            contact: false,
-            refresh: false,
-            retry_href: None,
-        },
-    )
+    render(StatusCode::NOT_FOUND, &MessagePage { f, paragraphs, contact: false, refresh: false, retry_href: None })
 }
 
 async fn not_found(headers: HeaderMap) -> Response {
@@ -354,22 +283,9 @@ pub(crate) async fn gone_page(state: &AppState, share: &Share) -> Response {
         Err(e) => return error_page(lang, e),
     };
     let name = clinic.name.clone();
-    let f = Frame {
-        lang,
-        clinic: Some(clinic),
-        title: i18n::t(lang, "patient-expired-title"),
-    };
+    let f = Frame { lang, clinic: Some(clinic), title: i18n::t(lang, "patient-expired-title") };
     let paragraphs = vec![f.t1("patient-expired", "clinic", &name)];
-    render(
-        StatusCode::GONE,
-        &MessagePage {
-            f,
-            paragraphs,
-            contact: true,
-            refresh: false,
-            retry_href: None,
-        },
-    )
+    render(StatusCode::GONE, &MessagePage { f, paragraphs, contact: true, refresh: false, retry_href: None })
 }
 
 pub(crate) async fn preparing_page(state: &AppState, share: &Share) -> Response {
@@ -378,60 +294,27 @@ pub(crate) async fn preparing_page(state: &AppState, share: &Share) -> Response 
         Ok(c) => c,
         Err(e) => return error_page(lang, e),
     };
-    let f = Frame {
-        lang,
-        clinic: Some(clinic),
-        title: i18n::t(lang, "patient-preparing-title"),
-    };
+    let f = Frame { lang, clinic: Some(clinic), title: i18n::t(lang, "patient-preparing-title") };
     let paragraphs = vec![f.t("patient-preparing")];
-    render(
-        StatusCode::OK,
-        &MessagePage {
-            f,
-            paragraphs,
-            contact: false,
-            refresh: true,
-            retry_href: None,
-        },
-    )
+    render(StatusCode::OK, &MessagePage { f, paragraphs, contact: false, refresh: true, retry_href: None })
 }
 
 /// A friendly 500 (the details go to the log, without the token).
 pub(crate) fn error_page(lang: Lang, e: crate::WebError) -> Response {
     if let crate::WebError::NotFound = e {
-        let f = Frame {
-            lang,
-            clinic: None,
-            title: i18n::t(lang, "patient-notfound-title"),
-        };
+        let f = Frame { lang, clinic: None, title: i18n::t(lang, "patient-notfound-title") };
         let paragraphs = vec![f.t("patient-notfound")];
         return render(
             StatusCode::NOT_FOUND,
-            &MessagePage {
-                f,
-                paragraphs,
-                contact: false,
-                refresh: false,
-                retry_href: None,
-            },
+            &MessagePage { f, paragraphs, contact: false, refresh: false, retry_href: None },
         );
     }
     tracing::error!(error = %e, "patient page failed");
-    let f = Frame {
-        lang,
-        clinic: None,
-        title: i18n::t(lang, "patient-error-title"),
-    };
+    let f = Frame { lang, clinic: None, title: i18n::t(lang, "patient-error-title") };
     let paragraphs = vec![f.t("patient-error")];
     render(
         StatusCode::INTERNAL_SERVER_ERROR,
-        &MessagePage {
-            f,
-            paragraphs,
-            contact: false,
-            refresh: false,
-            retry_href: None,
-        },
+        &MessagePage { f, paragraphs, contact: false, refresh: false, retry_href: None },
     )
 }
 
@@ -442,22 +325,14 @@ pub(crate) fn page_path(token: &str) -> String {
 
 /// "14:05 (CET)" in the clinic's zone: when a lock ends.
 pub(crate) fn clock_time(lang: Lang, tz: chrono_tz::Tz, ms: i64) -> String {
-    let Some(dt) = chrono::DateTime::from_timestamp_millis(ms) else {
-        return String::new();
-    };
+    let Some(dt) = chrono::DateTime::from_timestamp_millis(ms) else { return String::new() };
     let local = dt.with_timezone(&tz);
-    format!(
-        "{} ({})",
-        crate::pages::format::time(lang, local.naive_local().time()),
-        local.format("%Z")
-    )
+    format!("{} ({})", crate::pages::format::time(lang, local.naive_local().time()), local.format("%Z"))
 }
 
 /// The link's last day, in the clinic's zone.
 pub(crate) fn day(lang: Lang, tz: chrono_tz::Tz, ms: i64) -> String {
-    let Some(dt) = chrono::DateTime::from_timestamp_millis(ms) else {
-        return String::new();
-    };
+    let Some(dt) = chrono::DateTime::from_timestamp_millis(ms) else { return String::new() };
     crate::pages::format::date(lang, dt.with_timezone(&tz).date_naive())
 }
 
@@ -478,19 +353,13 @@ mod tests {
         for text in &sources {
             for part in text.split('"').skip(1).step_by(2) {
                 let is_id = part.starts_with("patient-")
-                    && part
-                        .split('-')
-                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()));
+                    && part.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()));
                 if !is_id {
                     continue;
                 }
                 checked += 1;
                 for lang in Lang::ALL {
-                    assert!(
-                        i18n::has_message(lang, part),
-                        "missing message {part} ({})",
-                        lang.code()
-                    );
+                    assert!(i18n::has_message(lang, part), "missing message {part} ({})", lang.code());
                 }
             }
         }
@@ -510,13 +379,8 @@ mod tests {
 
     #[test]
     fn lock_times_are_clinic_wall_clock() {
-        let ms = chrono::DateTime::parse_from_rfc3339("2026-01-15T13:05:00Z")
-            .unwrap()
-            .timestamp_millis();
-        assert_eq!(
-            clock_time(Lang::Es, "Europe/Madrid".parse().unwrap(), ms),
-            "14:05 (CET)"
-        );
+        let ms = chrono::DateTime::parse_from_rfc3339("2026-01-15T13:05:00Z").unwrap().timestamp_millis();
+        assert_eq!(clock_time(Lang::Es, "Europe/Madrid".parse().unwrap(), ms), "14:05 (CET)");
         assert_eq!(clock_time(Lang::En, chrono_tz::UTC, ms), "1:05 PM (UTC)");
     }
 }

@@ -56,10 +56,7 @@ impl DosTime {
     pub fn from_naive(t: chrono::NaiveDateTime) -> DosTime {
         use chrono::{Datelike, Timelike};
         if t.year() < 1980 {
-            return DosTime {
-                time: 0,
-                date: (1 << 5) | 1,
-            };
+            return DosTime { time: 0, date: (1 << 5) | 1 };
         }
         let year = (t.year() - 1980).min(127) as u16;
         DosTime {
@@ -109,13 +106,7 @@ pub struct ZipWriter {
 
 impl ZipWriter {
     pub fn new(time: DosTime, options: ZipOptions) -> ZipWriter {
-        ZipWriter {
-            options,
-            time,
-            offset: 0,
-            done: Vec::new(),
-            current: None,
-        }
+        ZipWriter { options, time, offset: 0, done: Vec::new(), current: None }
     }
 
     /// Bytes written so far.
@@ -172,10 +163,7 @@ impl ZipWriter {
         let cur = self.current.as_mut().ok_or(ZipError::Sequence)?;
         cur.written += chunk.len() as u64;
         if cur.written > cur.size {
-            return Err(ZipError::SizeMismatch {
-                expected: cur.size,
-                got: cur.written,
-            });
+            return Err(ZipError::SizeMismatch { expected: cur.size, got: cur.written });
         }
         cur.crc.update(chunk);
         self.offset += chunk.len() as u64;
@@ -186,10 +174,7 @@ impl ZipWriter {
     pub fn finish_entry(&mut self) -> Result<Bytes, ZipError> {
         let cur = self.current.take().ok_or(ZipError::Sequence)?;
         if cur.written != cur.size {
-            return Err(ZipError::SizeMismatch {
-                expected: cur.size,
-                got: cur.written,
-            });
+            return Err(ZipError::SizeMismatch { expected: cur.size, got: cur.written });
         }
         let crc = cur.crc.finish();
         let mut b = BytesMut::with_capacity(descriptor_len(cur.zip64_local) as usize);
@@ -227,21 +212,13 @@ impl ZipWriter {
             let extra = central_extra_len(big_size, big_offset);
             b.put_u32_le(CENTRAL_SIG);
             b.put_u16_le(MADE_BY);
-            b.put_u16_le(if e.zip64_local || extra > 0 {
-                VERSION_ZIP64
-            } else {
-                VERSION_PLAIN
-            });
+            b.put_u16_le(if e.zip64_local || extra > 0 { VERSION_ZIP64 } else { VERSION_PLAIN });
             b.put_u16_le(FLAGS);
             b.put_u16_le(0);
             b.put_u16_le(self.time.time);
             b.put_u16_le(self.time.date);
             b.put_u32_le(e.crc);
-            let size = if big_size {
-                U32_MAX as u32
-            } else {
-                e.size as u32
-            };
+            let size = if big_size { U32_MAX as u32 } else { e.size as u32 };
             b.put_u32_le(size);
             b.put_u32_le(size);
             b.put_u16_le(e.name.len() as u16);
@@ -250,11 +227,7 @@ impl ZipWriter {
             b.put_u16_le(0); // disk
             b.put_u16_le(0); // internal attributes
             b.put_u32_le(EXTERNAL_ATTRS);
-            b.put_u32_le(if big_offset {
-                U32_MAX as u32
-            } else {
-                e.offset as u32
-            });
+            b.put_u32_le(if big_offset { U32_MAX as u32 } else { e.offset as u32 });
             b.put_slice(e.name.as_bytes());
             if extra > 0 {
                 // 4.5.3: only the fields whose header value is 0xFFFFFFFF, in this order.
@@ -289,26 +262,14 @@ impl ZipWriter {
             b.put_u64_le(eocd64_offset);
             b.put_u32_le(1); // total disks
         }
-        let n16 = if force || count >= U16_MAX {
-            U16_MAX as u16
-        } else {
-            count as u16
-        };
+        let n16 = if force || count >= U16_MAX { U16_MAX as u16 } else { count as u16 };
         b.put_u32_le(EOCD_SIG);
         b.put_u16_le(0);
         b.put_u16_le(0);
         b.put_u16_le(n16);
         b.put_u16_le(n16);
-        b.put_u32_le(if force || cd_size >= U32_MAX {
-            U32_MAX as u32
-        } else {
-            cd_size as u32
-        });
-        b.put_u32_le(if force || cd_offset >= U32_MAX {
-            U32_MAX as u32
-        } else {
-            cd_offset as u32
-        });
+        b.put_u32_le(if force || cd_size >= U32_MAX { U32_MAX as u32 } else { cd_size as u32 });
+        b.put_u32_le(if force || cd_offset >= U32_MAX { U32_MAX as u32 } else { cd_offset as u32 });
         b.put_u16_le(0); // comment
         Ok(b.freeze())
     }
@@ -337,10 +298,7 @@ fn needs_end64(force: bool, count: u64, cd_size: u64, cd_offset: u64) -> bool {
 
 /// The exact length of the archive [`ZipWriter`] writes for these entries
 /// (name, size), in this order.
-pub fn archive_len<'a>(
-    entries: impl IntoIterator<Item = (&'a str, u64)>,
-    options: ZipOptions,
-) -> u64 {
+pub fn archive_len<'a>(entries: impl IntoIterator<Item = (&'a str, u64)>, options: ZipOptions) -> u64 {
     let force = options.force_zip64;
     let mut offset = 0u64;
     let mut cd_size = 0u64;
@@ -352,11 +310,7 @@ pub fn archive_len<'a>(
         offset += local_header_len(name.len(), zip64) + size + descriptor_len(zip64);
         count += 1;
     }
-    let end64 = if needs_end64(force, count, cd_size, offset) {
-        56 + 20
-    } else {
-        0
-    };
+    let end64 = if needs_end64(force, count, cd_size, offset) { 56 + 20 } else { 0 };
     offset + cd_size + end64 + 22
 }
 
@@ -372,11 +326,7 @@ const fn crc_tables() -> [[u32; 256]; 8] {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
             k += 1;
         }
         t[0][i] = c;
@@ -449,10 +399,7 @@ mod tests {
     fn crc32_check_values() {
         assert_eq!(crc(b""), 0);
         assert_eq!(crc(b"123456789"), 0xCBF4_3926);
-        assert_eq!(
-            crc(b"The quick brown fox jumps over the lazy dog"),
-            0x414F_A339
-        );
+        assert_eq!(crc(b"The quick brown fox jumps over the lazy dog"), 0x414F_A339);
         // Split anywhere, same result.
         let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
         let whole = crc(&data);
@@ -467,11 +414,7 @@ mod tests {
         for &b in &data {
             slow ^= b as u32;
             for _ in 0..8 {
-                slow = if slow & 1 != 0 {
-                    0xEDB8_8320 ^ (slow >> 1)
-                } else {
-                    slow >> 1
-                };
+                slow = if slow & 1 != 0 { 0xEDB8_8320 ^ (slow >> 1) } else { slow >> 1 };
             }
         }
         assert_eq!(whole, !slow);
@@ -479,28 +422,18 @@ mod tests {
 
     #[test]
     fn dos_time() {
-        let t = chrono::NaiveDate::from_ymd_opt(2026, 3, 14)
-            .unwrap()
-            .and_hms_opt(15, 9, 27)
-            .unwrap();
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 3, 14).unwrap().and_hms_opt(15, 9, 27).unwrap();
         let d = DosTime::from_naive(t);
         assert_eq!(d.date, (46 << 9) | (3 << 5) | 14);
         assert_eq!(d.time, (15 << 11) | (9 << 5) | 13);
-        let old = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap();
+        let old = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
         assert_eq!(DosTime::from_naive(old), DosTime { time: 0, date: 33 });
     }
 
     /// Writes the entries in uneven chunks; returns the archive.
     fn build(entries: &[(&str, Vec<u8>)], options: ZipOptions) -> Vec<u8> {
-        let time = DosTime::from_naive(
-            chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
-                .unwrap()
-                .and_hms_opt(3, 4, 6)
-                .unwrap(),
-        );
+        let time =
+            DosTime::from_naive(chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap().and_hms_opt(3, 4, 6).unwrap());
         let mut w = ZipWriter::new(time, options);
         let mut out = Vec::new();
         for (name, data) in entries {
@@ -514,21 +447,14 @@ mod tests {
         }
         out.extend_from_slice(&w.finish().unwrap());
         let expected = archive_len(entries.iter().map(|(n, d)| (*n, d.len() as u64)), options);
-        assert_eq!(
-            out.len() as u64,
-            expected,
-            "archive_len predicts the real length"
-        );
+        assert_eq!(out.len() as u64, expected, "archive_len predicts the real length");
         out
     }
 
     fn sample() -> Vec<(&'static str, Vec<u8>)> {
         vec![
             ("index.html", b"<!doctype html><title>x</title>".to_vec()),
-            (
-                "images/image-01.jpg",
-                (0..5000u32).map(|i| (i % 251) as u8).collect(),
-            ),
+            ("images/image-01.jpg", (0..5000u32).map(|i| (i % 251) as u8).collect()),
             ("videos/cine-02.mp4", vec![]),
             ("dicom/image-01.dcm", vec![0x44; 12_345]),
             ("documents/report-03.pdf", b"%PDF-1.4\n%%EOF\n".to_vec()),
@@ -541,26 +467,13 @@ mod tests {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(bytes).unwrap();
         f.flush().unwrap();
-        let out = std::process::Command::new("unzip")
-            .arg("-t")
-            .arg(f.path())
-            .output()
-            .expect("unzip is installed");
+        let out = std::process::Command::new("unzip").arg("-t").arg(f.path()).output().expect("unzip is installed");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "unzip -t failed:\n{text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "unzip -t failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
         assert!(text.contains("No errors detected"), "{text}");
         for (name, data) in entries {
             assert!(text.contains(name), "{name} missing:\n{text}");
-            let got = std::process::Command::new("unzip")
-                .arg("-p")
-                .arg(f.path())
-                .arg(name)
-                .output()
-                .unwrap();
+            let got = std::process::Command::new("unzip").arg("-p").arg(f.path()).arg(name).output().unwrap();
             assert_eq!(&got.stdout, data, "{name}");
         }
     }
@@ -612,15 +525,9 @@ mod tests {
         assert_eq!(len, a + b + cd + 56 + 20 + 22);
         // Many small entries: the count alone needs the ZIP64 end record.
         let names: Vec<String> = (0..70_000).map(|i| format!("f{i}")).collect();
-        let plain = archive_len(
-            names.iter().take(100).map(|n| (n.as_str(), 1)),
-            ZipOptions::default(),
-        );
+        let plain = archive_len(names.iter().take(100).map(|n| (n.as_str(), 1)), ZipOptions::default());
         let many = archive_len(names.iter().map(|n| (n.as_str(), 1)), ZipOptions::default());
-        let sum: u64 = names
-            .iter()
-            .map(|n| 30 + n.len() as u64 + 1 + 16 + 46 + n.len() as u64)
-            .sum();
+        let sum: u64 = names.iter().map(|n| 30 + n.len() as u64 + 1 + 16 + 46 + n.len() as u64).sum();
         assert_eq!(many, sum + 56 + 20 + 22);
         assert!(plain < many);
     }
@@ -631,13 +538,7 @@ mod tests {
         let mut w = ZipWriter::new(t, ZipOptions::default());
         w.start_entry("a", 3).unwrap();
         w.data(b"ab").unwrap();
-        assert!(matches!(
-            w.finish_entry(),
-            Err(ZipError::SizeMismatch {
-                expected: 3,
-                got: 2
-            })
-        ));
+        assert!(matches!(w.finish_entry(), Err(ZipError::SizeMismatch { expected: 3, got: 2 })));
         let mut w = ZipWriter::new(t, ZipOptions::default());
         w.start_entry("a", 1).unwrap();
         assert!(w.data(b"ab").is_err());

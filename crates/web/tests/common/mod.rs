@@ -36,15 +36,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("studylink.db");
-    let (store, outbox) =
-        studylink_store::connect_with_outbox(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
-    let blobs = BlobStore::open(&BlobConfig::Local {
-        root: dir.path().join("blobs"),
-    })
-    .await
-    .unwrap();
+    let (store, outbox) = studylink_store::connect_with_outbox(&format!("sqlite://{}", db.display())).await.unwrap();
+    let blobs = BlobStore::open(&BlobConfig::Local { root: dir.path().join("blobs") }).await.unwrap();
     let ingest = Ingestor::new(
         store.clone(),
         blobs.clone(),
@@ -65,11 +58,7 @@ pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
         store.clone(),
         outbox.clone(),
         blobs,
-        ShareConfig {
-            public_base_url: config.public_base_url.parse().unwrap(),
-            link_key: TEST_LINK_KEY,
-            workers: 2,
-        },
+        ShareConfig { public_base_url: config.public_base_url.parse().unwrap(), link_key: TEST_LINK_KEY, workers: 2 },
         clock.clone(),
         None,
     );
@@ -90,24 +79,9 @@ pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
-    TestApp {
-        addr,
-        base: format!("http://{addr}"),
-        store,
-        ingest,
-        account,
-        outbox,
-        shares,
-        clock_offset,
-        dir,
-    }
+    TestApp { addr, base: format!("http://{addr}"), store, ingest, account, outbox, shares, clock_offset, dir }
 }
 
 /// The shared test corpus (`../shared/corpus`, or `$STUDYLINK_CORPUS`).
