@@ -24,11 +24,11 @@ use crate::{ShareService, object};
 const VIDEO_NICE: i32 = 10;
 
 impl ShareService {
-    /// Encodes the pending videos among `items` in the background (at most
-    /// `video_workers` at once on this node); items already being encoded
-    /// here are skipped.
+    /// Encodes the videos of `items` (all `video_pending`) in the background,
+    /// at most `max(1, workers / 2)` at once on this node; items already
+    /// being encoded here are skipped.
     pub(crate) fn start_videos(self: &Arc<Self>, items: Vec<ShareItem>) {
-        for item in items.into_iter().filter(|i| i.video_pending) {
+        for item in items {
             let key = (item.share_id, item.position);
             if !self.jobs().videos.insert(key) {
                 continue;
