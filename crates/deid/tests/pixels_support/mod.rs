@@ -130,6 +130,9 @@ pub fn reference_frame(obj: &DefaultDicomObject, f: u32) -> Vec<u8> {
     data
 }
 
+/// How far two conforming decoders of one lossy JPEG frame may disagree per sample.
+const LOSSY_LEVELS: u8 = 4;
+
 /// Apply an object's palette (plain or segmented) to stored values, giving 8-bit RGB.
 pub fn apply_palette(obj: &DefaultDicomObject, indices: &[u8]) -> Vec<u8> {
     let mut luts = Vec::new();
@@ -497,6 +500,11 @@ pub fn verify_cleaned(
         pd.vr()
     );
 
+    // Lossy DCT input: the module decodes with libjpeg-turbo, the reference with jpeg-decoder.
+    let lossy_dct = matches!(
+        ts_in.as_str(),
+        "1.2.840.10008.1.2.4.50" | "1.2.840.10008.1.2.4.51"
+    );
     let mask = blank_mask(cleaned, g.rows, g.cols);
     assert!(mask.iter().any(|&b| b), "{file}: nothing blanked");
     assert!(mask.iter().any(|&b| !b), "{file}: nothing kept");
@@ -513,10 +521,23 @@ pub fn verify_cleaned(
         }
         let mine = pixels::decode_frame(original, f).unwrap();
         assert_eq!(mine.len(), reference.len(), "{file} frame {f}");
-        assert!(
-            mine == reference,
-            "{file} frame {f}: module decode differs from reference decode"
-        );
+        if lossy_dct {
+            // Conforming decoders differ by a few levels (IDCT, chroma upsampling,
+            // colour rounding); a wrong frame, colour model or layout differs far more.
+            let off = mine.iter().zip(&reference).filter(|(a, b)| a != b).count();
+            let worst = mine.iter().zip(&reference).map(|(a, b)| a.abs_diff(*b)).max();
+            assert!(
+                worst <= Some(LOSSY_LEVELS) && off * 20 <= mine.len(),
+                "{file} frame {f}: module decode differs from reference decode \
+                 (worst {worst:?} levels, {off} of {} samples)",
+                mine.len()
+            );
+        } else {
+            assert!(
+                mine == reference,
+                "{file} frame {f}: module decode differs from reference decode"
+            );
+        }
         let decoded = out.decode_pixel_data_frame(f).unwrap();
         let data = decoded.data();
         assert_eq!(data.len(), reference.len(), "{file} frame {f}");
@@ -532,10 +553,14 @@ pub fn verify_cleaned(
                     ink_removed += 1;
                 }
             } else {
-                assert_eq!(
-                    o,
-                    r,
-                    "{file} frame {f}: kept pixel ({}, {}) changed",
+                let kept = if lossy_dct {
+                    o.iter().zip(r).all(|(a, b)| a.abs_diff(*b) <= LOSSY_LEVELS)
+                } else {
+                    o == r
+                };
+                assert!(
+                    kept,
+                    "{file} frame {f}: kept pixel ({}, {}) changed: {o:?}, reference {r:?}",
                     i % g.cols,
                     i / g.cols
                 );
