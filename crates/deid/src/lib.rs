@@ -21,6 +21,7 @@ mod profile;
 mod reinterpret;
 mod report;
 pub mod table;
+mod text;
 mod uid;
 mod values;
 mod verify;
@@ -38,6 +39,7 @@ pub use crate::pixel_bridge::PixelOutcome;
 pub use crate::profile::{DateOption, Profile, ShareKeys};
 pub use crate::report::{Classification, ObjectReport};
 pub use crate::table::EDITION as TABLE_EDITION;
+pub use crate::text::{TextFinder, Word};
 pub use crate::uid::is_well_known as is_well_known_uid;
 
 /// Our implementation class UID (a fixed 2.25 UUID) and version name.
@@ -61,12 +63,21 @@ pub struct Deidentifier {
     profile: Profile,
     keys: ShareKeys,
     uids: uid::UidMapper,
+    text: Option<std::sync::Arc<dyn TextFinder>>,
 }
 
 impl Deidentifier {
     pub fn new(profile: Profile, keys: ShareKeys) -> Self {
         let uids = uid::UidMapper::new(&keys);
-        Deidentifier { profile, keys, uids }
+        Deidentifier { profile, keys, uids, text: None }
+    }
+
+    /// Reads the image area of every object whose pixels are cleaned with
+    /// `finder` (OCR) and blanks the words that match the input's identifying
+    /// values. A finder that fails leaves the object not `clean` (fail closed).
+    pub fn with_text_finder(mut self, finder: std::sync::Arc<dyn TextFinder>) -> Self {
+        self.text = Some(finder);
+        self
     }
 
     pub fn profile(&self) -> &Profile {
@@ -136,7 +147,11 @@ impl Deidentifier {
 
         let pixels = match burned_in {
             None => PixelOutcome::NotNeeded,
-            Some(why) => pixel_bridge::clean(&mut obj, why),
+            Some(why) => {
+                let tokens = text::Tokens::from_identifiers(&ids);
+                let check = self.text.as_deref().map(|finder| pixels::words::TextCheck { finder, tokens: &tokens });
+                pixel_bridge::clean(&mut obj, why, check.as_ref(), &mut report.notes)
+            }
         };
         report.pixels = match &pixels {
             PixelOutcome::NotNeeded => "not_needed",

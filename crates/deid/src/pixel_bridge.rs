@@ -27,9 +27,21 @@ pub fn assess(obj: &DefaultDicomObject) -> Option<&'static str> {
 
 /// Cleans (the object must hold its pixel data). Must run before the header
 /// is de-identified: the cleaner reads Manufacturer, model and the regions.
-pub fn clean(obj: &mut DefaultDicomObject, why: &str) -> PixelOutcome {
-    match pixels::clean(obj) {
-        Ok(_) => PixelOutcome::Cleaned,
+pub fn clean(
+    obj: &mut DefaultDicomObject,
+    why: &str,
+    check: Option<&pixels::words::TextCheck<'_>>,
+    notes: &mut Vec<String>,
+) -> PixelOutcome {
+    match pixels::clean_checked(obj, pixels::Encoding::Auto, check) {
+        Ok(c) => {
+            if check.is_none() {
+                notes.push("text inside the image area was not read (no OCR configured)".into());
+            } else if c.words_blanked > 0 {
+                notes.push(format!("{} identifying word(s) read inside the image area were blanked", c.words_blanked));
+            }
+            PixelOutcome::Cleaned
+        }
         Err(e) => PixelOutcome::NotCleanable(format!("{why}; {e}")),
     }
 }

@@ -21,6 +21,8 @@ mod create;
 mod document;
 mod messages;
 mod object;
+#[cfg(test)]
+mod ocr_tests;
 mod prepare;
 pub mod token;
 mod videos;
@@ -77,6 +79,9 @@ pub struct ShareConfig {
     /// Objects prepared at once (de-identification, rendering); videos are
     /// encoded `max(1, workers / 2)` at a time, at lower CPU priority.
     pub workers: usize,
+    /// OCR for text typed inside the image area (see
+    /// [`studylink_deid::Deidentifier::with_text_finder`]); `None` reads nothing there.
+    pub text_finder: Option<Arc<dyn studylink_deid::TextFinder>>,
 }
 
 /// Longest side of the gallery thumbnails on the landing page.

@@ -198,10 +198,11 @@ impl ShareService {
             None => self.snapshot_rows(share).await?,
         };
         let total = rows.len();
-        let deid = Arc::new(Deidentifier::new(
-            profile(&settings.deid),
-            ShareKeys::from_secret(secret),
-        ));
+        let mut deid = Deidentifier::new(profile(&settings.deid), ShareKeys::from_secret(secret));
+        if let Some(finder) = &self.config.text_finder {
+            deid = deid.with_text_finder(finder.clone());
+        }
+        let deid = Arc::new(deid);
 
         let limit = Arc::new(Semaphore::new(self.config.workers.max(1)));
         let mut tasks = JoinSet::new();

@@ -163,6 +163,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
             } else {
                 cfg.share.workers
             },
+            text_finder: text_finder(&cfg.share.ocr)?,
         },
         clock.clone(),
         Some(worker.waker()),
@@ -366,4 +367,22 @@ pub async fn api_key_create(cfg: Config, name: &str) -> Result<()> {
     println!("{key}");
     eprintln!("Use it as: Authorization: Bearer <key>. It is shown only now.");
     Ok(())
+}
+
+/// The OCR for text inside the image area, per `share.ocr`.
+fn text_finder(mode: &str) -> Result<Option<Arc<dyn studylink_deid::TextFinder>>> {
+    match mode {
+        "off" => Ok(None),
+        "auto" | "required" => match studylink_ocr::Tesseract::load() {
+            Ok(t) => Ok(Some(Arc::new(t))),
+            Err(e) if mode == "auto" => {
+                tracing::warn!(
+                    "text inside ultrasound images will not be read: {e}; set share.ocr = \"off\" to silence this"
+                );
+                Ok(None)
+            }
+            Err(e) => anyhow::bail!("share.ocr = \"required\": {e}"),
+        },
+        other => anyhow::bail!("share.ocr must be \"auto\", \"required\" or \"off\", not {other:?}"),
+    }
 }

@@ -37,6 +37,11 @@ pub struct ShareSection {
     pub link_key: String,
     /// Objects de-identified and rendered at once per share (0: 2 × cores).
     pub workers: usize,
+    /// Reading text inside the image area of burned-in objects with OCR
+    /// (libtesseract) and blanking identifying words: "auto" (when the
+    /// library is installed, with a warning when it is not), "required" (the
+    /// server will not start without it) or "off".
+    pub ocr: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -152,6 +157,7 @@ impl Default for Config {
             share: ShareSection {
                 link_key: String::new(),
                 workers: 0,
+                ocr: "auto".into(),
             },
             notify: Default::default(),
         }

@@ -34,6 +34,9 @@ pub struct DeidArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Do not read text inside the image area (OCR with libtesseract, used when installed).
+    #[arg(long)]
+    no_ocr: bool,
 }
 
 #[derive(Serialize)]
@@ -148,7 +151,13 @@ pub fn run(args: DeidArgs) -> Result<()> {
     let files = inputs(&args.input)?;
     let protected = args.output.join("needs_password");
     std::fs::create_dir_all(&protected).with_context(|| format!("creating {}", protected.display()))?;
-    let deid = Deidentifier::new(profile, keys);
+    let mut deid = Deidentifier::new(profile, keys);
+    if !args.no_ocr {
+        match studylink_ocr::Tesseract::load() {
+            Ok(t) => deid = deid.with_text_finder(std::sync::Arc::new(t)),
+            Err(e) => eprintln!("note: text inside ultrasound images is not read: {e}"),
+        }
+    }
 
     let mut pool = rayon::ThreadPoolBuilder::new().stack_size(32 << 20);
     if let Some(j) = args.jobs {

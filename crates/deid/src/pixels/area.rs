@@ -64,7 +64,7 @@ impl KeepArea {
         KeepArea { cols, rows: spans }
     }
 
-    fn subtract(&mut self, cut: Rect) {
+    pub(crate) fn subtract(&mut self, cut: Rect) {
         let cut = cut.clamp(self.cols, self.rows.len() as u32);
         for row in &mut self.rows[cut.y0 as usize..cut.y1 as usize] {
             *row = row
@@ -76,6 +76,25 @@ impl KeepArea {
                 })
                 .collect();
         }
+    }
+
+    /// The smallest rectangle holding every kept pixel.
+    pub fn bounds(&self) -> Option<Rect> {
+        let mut r: Option<Rect> = None;
+        for (y, row) in self.rows.iter().enumerate() {
+            let (Some(first), Some(last)) = (row.first(), row.last()) else { continue };
+            let y = y as u32;
+            r = Some(match r {
+                None => Rect { x0: first.0, y0: y, x1: last.1, y1: y + 1 },
+                Some(r) => Rect { x0: r.x0.min(first.0), y0: r.y0, x1: r.x1.max(last.1), y1: y + 1 },
+            });
+        }
+        r
+    }
+
+    /// Kept column spans of row `y`.
+    pub fn spans(&self, y: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.rows[y as usize].iter().copied()
     }
 
     fn is_empty(&self) -> bool {

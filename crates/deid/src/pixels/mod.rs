@@ -49,6 +49,7 @@ mod output;
 mod palette;
 mod rle;
 mod store;
+pub(crate) mod words;
 
 use std::fmt;
 
@@ -89,6 +90,9 @@ pub struct Cleaned {
     pub blanked: Vec<Rect>,
     /// Transfer syntax UID of the rewritten pixel data.
     pub transfer_syntax: String,
+    /// Identifying words read inside the image area (by a [`crate::text::TextFinder`])
+    /// and blanked with it.
+    pub words_blanked: usize,
 }
 
 /// Why an object cannot be cleaned automatically. Display texts never contain patient data.
@@ -156,6 +160,15 @@ pub fn clean_with(
     obj: &mut DefaultDicomObject,
     encoding: Encoding,
 ) -> Result<Cleaned, NotCleanable> {
+    clean_checked(obj, encoding, None)
+}
+
+/// [`clean_with`], also blanking identifying words that `check` reads inside the kept area.
+pub(crate) fn clean_checked(
+    obj: &mut DefaultDicomObject,
+    encoding: Encoding,
+    check: Option<&words::TextCheck<'_>>,
+) -> Result<Cleaned, NotCleanable> {
     let ts = obj
         .meta()
         .transfer_syntax()
@@ -168,9 +181,13 @@ pub fn clean_with(
         return Err(NotCleanable::Unsupported(why.to_string()));
     }
     let geo = geometry::Geometry::read(obj)?;
-    let (keep, method) = area::keep_area(obj, &geo)?;
-    let blanked = keep.blanked_rects();
+    let (mut keep, method) = area::keep_area(obj, &geo)?;
     let plan = palette::plan(obj, &geo)?;
+    let words_blanked = match check {
+        Some(c) => words::remove_identifying_words(c, obj, &geo, &ts, &plan, &mut keep)?,
+        None => 0,
+    };
+    let blanked = keep.blanked_rects();
     let rle = match encoding {
         Encoding::Native => false,
         Encoding::RleLossless => true,
@@ -184,6 +201,7 @@ pub fn clean_with(
         method,
         frames: geo.frames,
         blanked,
+        words_blanked,
         transfer_syntax: out_ts.to_string(),
     })
 }

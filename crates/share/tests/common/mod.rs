@@ -75,6 +75,7 @@ pub async fn env() -> Env {
             public_base_url: Url::parse("https://studies.clinic.example/").unwrap(),
             link_key: LINK_KEY,
             workers: 2,
+            text_finder: None,
         },
         Clock::offset(offset.clone()),
         Some(waker.clone()),

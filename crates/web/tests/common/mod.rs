@@ -58,7 +58,7 @@ pub async fn spawn_app_with(mut config: WebConfig) -> TestApp {
         store.clone(),
         outbox.clone(),
         blobs,
-        ShareConfig { public_base_url: config.public_base_url.parse().unwrap(), link_key: TEST_LINK_KEY, workers: 2 },
+        ShareConfig { public_base_url: config.public_base_url.parse().unwrap(), link_key: TEST_LINK_KEY, workers: 2, text_finder: None },
         clock.clone(),
         None,
     );
