@@ -1,0 +1,116 @@
+//! The text check inside the kept image area, with a scripted `TextFinder`
+//! (the real OCR is tested in studylink-ocr and, end to end, in
+//! studylink-share's OCR read-back tests).
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use studylink_deid::{Classification, TextFinder, Word};
+
+/// Answers every call with `words` placed relative to the image it is given
+/// (fractions of width and height), and remembers the image sizes.
+#[derive(Debug)]
+struct Scripted {
+    words: Vec<(&'static str, f32, f32)>,
+    fail: bool,
+    calls: Mutex<Vec<(u32, u32)>>,
+}
+
+impl Scripted {
+    fn new(words: Vec<(&'static str, f32, f32)>) -> Arc<Self> {
+        Arc::new(Scripted { words, fail: false, calls: Mutex::new(Vec::new()) })
+    }
+}
+
+impl TextFinder for Scripted {
+    fn find(&self, grey: &[u8], width: u32, height: u32) -> Result<Vec<Word>, String> {
+        assert_eq!(grey.len(), (width * height) as usize);
+        self.calls.lock().unwrap().push((width, height));
+        if self.fail {
+            return Err("engine unavailable".into());
+        }
+        // A negative fraction puts the word on the brightest pixel: certainly not black already.
+        let bright = grey.iter().enumerate().max_by_key(|(_, v)| **v).map_or(0, |(i, _)| i) as u32;
+        Ok(self
+            .words
+            .iter()
+            .map(|&(text, fx, fy)| Word {
+                text: text.into(),
+                x: if fx < 0.0 { (bright % width).saturating_sub(5) } else { (width as f32 * fx) as u32 },
+                y: if fy < 0.0 { (bright / width).saturating_sub(5) } else { (height as f32 * fy) as u32 },
+                width: 10,
+                height: 10,
+            })
+            .collect())
+    }
+}
+
+const ACUSON: &str = "ultrasound/us_ybrfull_rle_burnedin_acuson.dcm"; // DOE^JOHN
+const EPIQ_CINE: &str = "ultrasound/us_cine_mono_evrle_27f_burnedin_philips_epiq.dcm";
+
+fn frames(out: &[u8]) -> Vec<Vec<u8>> {
+    let obj = open(out);
+    let n = get(&obj, (0x0028, 0x0008)).and_then(|s| s.trim().parse().ok()).unwrap_or(1u32);
+    (0..n).map(|f| studylink_deid::pixels::decode_frame(&obj, f).unwrap()).collect()
+}
+
+fn run(rel: &str, finder: Option<Arc<Scripted>>) -> studylink_deid::Outcome {
+    let mut d = deid(3);
+    if let Some(f) = finder {
+        d = d.with_text_finder(f);
+    }
+    d.deidentify(&corpus_file(rel))
+}
+
+#[test]
+fn a_word_matching_the_patient_is_blanked_and_nothing_else() {
+    let plain = run(ACUSON, None);
+    assert!(plain.report.notes.iter().any(|n| n.contains("not read")), "{:?}", plain.report.notes);
+    let finder = Scripted::new(vec![("DOE,", -1.0, -1.0), ("Sagittal", 0.2, 0.2)]);
+    let checked = run(ACUSON, Some(finder.clone()));
+    assert_eq!(checked.classification, Classification::Clean);
+    assert_eq!(finder.calls.lock().unwrap().len(), 1, "a still is read once");
+    assert!(checked.report.notes.iter().any(|n| n.starts_with("1 identifying word")), "{:?}", checked.report.notes);
+    let (a, b) = (&frames(plain.output.as_ref().unwrap())[0], &frames(checked.output.as_ref().unwrap())[0]);
+    // RGB output: a 10×10 box plus a 3-pixel margin is at most 16×16 pixels.
+    let changed: Vec<usize> = (0..a.len() / 3).filter(|&i| a[i * 3..i * 3 + 3] != b[i * 3..i * 3 + 3]).collect();
+    assert!(!changed.is_empty(), "the word's box was not blanked");
+    assert!(changed.len() <= 16 * 16, "{} pixels changed", changed.len());
+    assert!(changed.iter().all(|&i| b[i * 3..i * 3 + 3] == [0, 0, 0]), "blanked to black");
+}
+
+#[test]
+fn words_that_identify_no_one_change_nothing() {
+    let plain = run(ACUSON, None);
+    let checked = run(ACUSON, Some(Scripted::new(vec![("Sagittal", 0.5, 0.5), ("65dB", 0.3, 0.6), ("OE", 0.4, 0.4)])));
+    assert_eq!(frames(plain.output.as_ref().unwrap()), frames(checked.output.as_ref().unwrap()));
+    assert!(checked.report.notes.iter().all(|n| !n.contains("identifying word")));
+}
+
+#[test]
+fn a_loop_is_read_at_its_first_and_last_frame_and_blanked_in_all() {
+    let plain = run(EPIQ_CINE, None);
+    let finder = Scripted::new(vec![("PATIENTFIVE", -1.0, -1.0)]);
+    let checked = run(EPIQ_CINE, Some(finder.clone()));
+    assert_eq!(checked.classification, Classification::Clean);
+    assert_eq!(finder.calls.lock().unwrap().len(), 2);
+    assert!(checked.report.notes.iter().any(|n| n.starts_with("2 identifying word")), "{:?}", checked.report.notes);
+    let (a, b) = (frames(plain.output.as_ref().unwrap()), frames(checked.output.as_ref().unwrap()));
+    assert_eq!(a.len(), 27);
+    for (f, (a, b)) in a.iter().zip(&b).enumerate() {
+        let changed = a.iter().zip(b).filter(|(x, y)| x != y).count();
+        assert!(changed > 0 && changed <= 16 * 16 * 2, "frame {f}: {changed} samples changed");
+    }
+}
+
+#[test]
+fn a_failing_text_check_fails_closed() {
+    let finder = Arc::new(Scripted { words: vec![], fail: true, calls: Mutex::new(Vec::new()) });
+    let out = run(ACUSON, Some(finder));
+    match out.classification {
+        Classification::NeedsPassword { reason } => assert!(reason.contains("text check failed"), "{reason}"),
+        other => panic!("expected needs_password, got {other:?}"),
+    }
+}
