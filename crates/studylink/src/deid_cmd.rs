@@ -35,7 +35,7 @@ pub struct DeidArgs {
     #[arg(long)]
     jobs: Option<usize>,
     /// Do not read text inside the image area (OCR with libtesseract, used when installed).
-    #[arg(long)]
+    #[arg(long, env = "STUDYLINK_DEID_NO_OCR")]
     no_ocr: bool,
 }
 
