@@ -148,8 +148,13 @@ impl Deidentifier {
         let pixels = match burned_in {
             None => PixelOutcome::NotNeeded,
             Some(why) => {
-                let tokens = text::Tokens::from_identifiers(&ids);
-                let check = self.text.as_deref().map(|finder| pixels::words::TextCheck { finder, tokens: &tokens });
+                // Tokens only when something will read the image.
+                let tokens = self.text.as_ref().map(|_| text::Tokens::from_identifiers(&ids));
+                let check = self
+                    .text
+                    .as_deref()
+                    .zip(tokens.as_ref())
+                    .map(|(finder, tokens)| pixels::words::TextCheck { finder, tokens });
                 pixel_bridge::clean(&mut obj, why, check.as_ref(), &mut report.notes)
             }
         };

@@ -207,14 +207,14 @@ pub(crate) fn open(dicom: &[u8]) -> Result<DefaultDicomObject, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::PathBuf;
 
     use studylink_deid::{Profile, ShareKeys};
 
     use super::*;
 
-    fn corpus(rel: &str) -> Vec<u8> {
+    pub(crate) fn corpus(rel: &str) -> Vec<u8> {
         let root = std::env::var_os("STUDYLINK_CORPUS")
             .map(PathBuf::from)
             .unwrap_or_else(|| {

@@ -6,13 +6,14 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use dicom_dictionary_std::tags;
 use dicom_object::DefaultDicomObject;
 use studylink_deid::{Deidentifier, Profile, ShareKeys};
 use studylink_imaging::{Format, RenderRequest, render};
 
+use crate::object::tests::corpus;
 use crate::object::{ObjectOutcome, View, open, prepare, video};
 
 /// Words of institution names too common to mean anything on an image
@@ -22,13 +23,14 @@ const GENERIC: &[&str] = &[
     "AND", "MED", "CTR", "NONE", "INFO",
 ];
 
+/// `name` (ffmpeg or tesseract), checked once per test process.
 fn tool(name: &str) -> Command {
-    let flag = if name == "ffmpeg" { "-version" } else { "--version" };
-    let probe = Command::new(name).arg(flag).output();
-    assert!(
-        probe.is_ok_and(|o| o.status.success()),
-        "{name} is needed for the OCR test: apt-get install tesseract-ocr ffmpeg (scripts/test installs both)"
-    );
+    static PRESENT: OnceLock<bool> = OnceLock::new();
+    let present = *PRESENT.get_or_init(|| {
+        let ok = |cmd: &str, flag: &str| Command::new(cmd).arg(flag).output().is_ok_and(|o| o.status.success());
+        ok("ffmpeg", "-version") && ok("tesseract", "--version")
+    });
+    assert!(present, "ffmpeg and tesseract are needed for the OCR test: apt-get install tesseract-ocr ffmpeg (scripts/test installs both)");
     Command::new(name)
 }
 
@@ -121,13 +123,6 @@ fn mp4_frames(mp4: &[u8], frames: i32, dir: &Path) -> Vec<std::path::PathBuf> {
             png
         })
         .collect()
-}
-
-fn corpus(rel: &str) -> Vec<u8> {
-    let root = std::env::var_os("STUDYLINK_CORPUS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    std::fs::read(root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e} (set STUDYLINK_CORPUS)"))
 }
 
 fn check(rel: &str) {
