@@ -506,14 +506,16 @@ export async function sendSteps(h, page) {
     eq((await p.context.cookies()).filter((c) => c.name === "studylink_session").length, 0, "no staff session in the patient's browser");
     eq(await text(p.page.locator("main h1")), T.patientTitle, "landing page heading");
     if (clinicSet) eq(await text(p.page.locator("header.brand .clinic")), CLINIC.name, "the clinic's name on the page");
-    // The email goes out once everything is de-identified; the loop's MP4 follows. Until it
-    // exists the page says so and reloads itself when it does (patient.js): wait for that.
-    const cineHref = () => p.page.locator('#gallery a.thumb[data-kind="cine"]').getAttribute("href");
+    // The email goes out once everything is de-identified; the OCR check of each image, then the
+    // loop's MP4, follow. Until they are done the page says so and reloads itself (patient.js): wait.
+    const cineLink = p.page.locator('#gallery a.thumb[data-kind="cine"]');
+    const cineHref = async () => ((await cineLink.count()) ? cineLink.getAttribute("href") : "");
     for (let i = 0; i < 60 && !/\/mp4$/.test(await cineHref()); i++) {
       await p.page.waitForTimeout(500);
     }
     check(/\/mp4$/.test(await cineHref()), "the loop's video never arrived on the page");
     eq(await p.page.locator("#videos-pending").count(), 0, "the 'videos being prepared' note once they are");
+    eq(await p.page.locator("#checks-pending").count(), 0, "the 'images being prepared' note once they are");
     const kinds = await p.page.locator("#gallery a.thumb").evaluateAll((as) => as.map((a) => a.dataset.kind).sort());
     eq(JSON.stringify(kinds), JSON.stringify(["cine", "image"]), "gallery: the still and the cine");
     // Every gallery thumbnail painted.

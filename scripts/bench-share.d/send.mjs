@@ -10,7 +10,9 @@
 // number of rustc processes are noted (with --quiet-wait S, it first waits up to S seconds for no rustc to run).
 // Our emails are deleted from MailDev one by one afterwards (never DELETE /api/email/all: the inbox is shared).
 // Cine loops' MP4s are encoded after the share is ready (and its email queued): GET /api/v1/shares/{id} is then
-// polled every 50 ms until `videos_pending` is 0, which gives "videos_ms"; the next send starts only after that
+// polled every 50 ms until `videos_pending` is 0, which gives "videos_ms"; images read for text inside the image
+// area (OCR) after the email are held back until then: `images_checking` reaching 0 gives "checked_ms", the moment
+// every image can be seen. The next send starts only after both
 // (--wait-videos 0: no wait), as a clinic's sends are not back to back.
 import { readFileSync, readdirSync, writeFileSync, appendFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -116,7 +118,8 @@ async function oneSend(i, label) {
     while (performance.now() - t0 < timeoutMs) {
       const r = await fetch(`${base}/api/v1/shares/${s.id}`, { headers: { authorization: `Bearer ${key}` } });
       const j = r.ok ? await r.json() : {};
-      if (j.videos_pending === 0) {
+      if (j.images_checking === 0 && !row.checked_ms) row.checked_ms = (performance.now() - t0).toFixed(1);
+      if (j.videos_pending === 0 && j.images_checking === 0) {
         row.videos_ms = (performance.now() - t0).toFixed(1);
         break;
       }
@@ -126,16 +129,16 @@ async function oneSend(i, label) {
     row.cpu_all_ms = cpu0 == null ? "" : cpuMs() - cpu0;
   }
   row.error = failed ?? "";
-  const cols = ["i", "load1", "rustc", "status", "ready_ms", "mail_ms", "cpu_ms", "videos_ms", "cpu_all_ms", "share", "state", "password", "instances", "link_in_mail", "error"];
+  const cols = ["i", "load1", "rustc", "status", "ready_ms", "mail_ms", "cpu_ms", "checked_ms", "videos_ms", "cpu_all_ms", "share", "state", "password", "instances", "link_in_mail", "error"];
   appendFileSync(out, cols.map((c) => row[c] ?? "").join("\t") + "\n");
   process.stderr.write(
-    `  send ${String(label).padStart(3)}: ready ${row.ready_ms || "-"} ms, email ${row.mail_ms || "-"} ms, videos ${row.videos_ms || "-"} ms, server CPU ${row.cpu_ms || "-"} / ${row.cpu_all_ms || "-"} ms (load ${row.load1}, rustc ${row.rustc})${failed ? "  ERROR " + failed : ""}\n`,
+    `  send ${String(label).padStart(3)}: ready ${row.ready_ms || "-"} ms, email ${row.mail_ms || "-"} ms, all images seen ${row.checked_ms || "-"} ms, videos ${row.videos_ms || "-"} ms, server CPU ${row.cpu_ms || "-"} / ${row.cpu_all_ms || "-"} ms (load ${row.load1}, rustc ${row.rustc})${failed ? "  ERROR " + failed : ""}\n`,
   );
   if (s.url) writeFileSync(`${out}.last-url`, s.url + "\n");
   return !failed;
 }
 
-writeFileSync(out, "i\tload1\trustc\tstatus\tready_ms\tmail_ms\tcpu_ms\tvideos_ms\tcpu_all_ms\tshare\tstate\tpassword\tinstances\tlink_in_mail\terror\n");
+writeFileSync(out, "i\tload1\trustc\tstatus\tready_ms\tmail_ms\tcpu_ms\tchecked_ms\tvideos_ms\tcpu_all_ms\tshare\tstate\tpassword\tinstances\tlink_in_mail\terror\n");
 let ok = true;
 for (let w = 1; w <= warmup; w++) {
   ok = (await oneSend(w, `w${w}`)) && ok;

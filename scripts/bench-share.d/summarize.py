@@ -59,6 +59,9 @@ for n, path in enumerate(variants):
     if mail and ready and len(mail) == len(ready):
         gap = [m - r for m, r in zip(mail, ready)]
         out(f"   ready -> email listed     p50 {f(pct(gap, 50))} ms   p95 {f(pct(gap, 95))} ms   max {f(max(gap))} ms")
+    checked = [float(r["checked_ms"]) for r in send if r.get("checked_ms")]
+    if checked:
+        out(f"   every image seen (OCR check done)  p50 {f(pct(checked, 50))} ms   p95 {f(pct(checked, 95))} ms   max {f(max(checked))} ms  (read after the email, at nice 5)")
     videos = [float(r["videos_ms"]) for r in send if r.get("videos_ms")]
     if videos and nc != "0":
         out(f"   every loop's MP4 stored   p50 {f(pct(videos, 50))} ms   p95 {f(pct(videos, 95))} ms   max {f(max(videos))} ms  (encoded after the email, at nice 10)")
@@ -67,7 +70,7 @@ for n, path in enumerate(variants):
         out(f"   server CPU (user+sys) until the email  p50 {f(pct(cpu, 50))} ms = {statistics.median(cpu) / statistics.median(mail):.2f} cores busy over the send's median time")
     cpu_all = [float(r["cpu_all_ms"]) for r in send if r.get("cpu_all_ms")]
     if cpu_all:
-        out(f"   server CPU (user+sys) per send, videos included  p50 {f(pct(cpu_all, 50))} ms")
+        out(f"   server CPU (user+sys) per send, checks and videos included  p50 {f(pct(cpu_all, 50))} ms")
     ids = {r["share"] for r in send}
     prep = [int(l.split("\t")[1]) for l in open(os.path.join(d, f"prepare-ms-{ns}-{nc}.tsv")) if l.split("\t")[0] in ids] \
         if os.path.exists(os.path.join(d, f"prepare-ms-{ns}-{nc}.tsv")) else []

@@ -56,6 +56,44 @@ pub struct Outcome {
     pub report: ObjectReport,
 }
 
+/// What [`check_text`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TextChecked {
+    /// No identifying word was read: the object is as it was.
+    Unchanged,
+    /// `words` identifying words were blanked in every frame; `output` is the
+    /// rewritten Part 10 file.
+    Blanked { output: Vec<u8>, words: usize },
+}
+
+/// The text check of [`Deidentifier::with_text_finder`], run later: on an
+/// object that [`Deidentifier::deidentify`] wrote with its pixels cleaned
+/// (without a finder), so that a caller can hand the cleaned object on first
+/// and hold back what patients see until it is checked. The identifying
+/// values come from `original`'s header (its pixels are not read). Errors
+/// (the finder's included) carry no patient data; the caller must then treat
+/// the object as unchecked.
+pub fn check_text(original: &[u8], deidentified: &[u8], finder: &dyn TextFinder) -> Result<TextChecked, String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let ids = ident::Identifiers::collect(&parse::parse_header(original)?.obj);
+        let tokens = text::Tokens::from_identifiers(&ids);
+        if tokens.is_empty() {
+            return Ok(TextChecked::Unchanged);
+        }
+        let mut obj = parse::parse(deidentified)?.obj;
+        let check = pixels::words::TextCheck { finder, tokens: &tokens };
+        let words = pixels::words::recheck(&mut obj, &check).map_err(|e| e.to_string())?;
+        if words == 0 {
+            return Ok(TextChecked::Unchanged);
+        }
+        let mut output = Vec::with_capacity(deidentified.len());
+        obj.write_all(&mut output)
+            .map_err(|e| format!("cannot encode the checked object: {}", parse::safe_error(&e)))?;
+        Ok(TextChecked::Blanked { output, words })
+    }))
+    .unwrap_or_else(|_| Err("internal error while checking an image for text".into()))
+}
+
 /// De-identifies objects for one share: every object given to the same
 /// `Deidentifier` gets consistent UIDs and pseudonyms.
 #[derive(Debug, Clone)]

@@ -114,3 +114,75 @@ fn a_failing_text_check_fails_closed() {
         other => panic!("expected needs_password, got {other:?}"),
     }
 }
+
+// The same check run later, on what `deidentify` wrote without a finder
+// (how a share hands the link out first and holds the images back).
+
+fn ts(out: &[u8]) -> String {
+    open(out).meta().transfer_syntax().trim_end_matches('\0').to_string()
+}
+
+#[test]
+fn a_later_check_blanks_what_the_inline_one_does() {
+    let original = corpus_file(ACUSON);
+    let plain = run(ACUSON, None).output.unwrap();
+    let words = vec![("DOE,", -1.0, -1.0), ("Sagittal", 0.2, 0.2)];
+    let inline = run(ACUSON, Some(Scripted::new(words.clone()))).output.unwrap();
+    let finder = Scripted::new(words);
+    let later = match studylink_deid::check_text(&original, &plain, &*finder).unwrap() {
+        studylink_deid::TextChecked::Blanked { output, words } => {
+            assert_eq!(words, 1);
+            output
+        }
+        other => panic!("expected a blanked word, got {other:?}"),
+    };
+    assert_eq!(frames(&later), frames(&inline), "the later check read and blanked the same box");
+    assert_ne!(frames(&later), frames(&plain));
+    assert_eq!(ts(&later), ts(&plain));
+    let (a, b) = (open(&later), open(&plain));
+    assert_eq!(get(&a, (0x0008, 0x0018)), get(&b, (0x0008, 0x0018)), "same object, same UID");
+    assert_eq!(get(&a, (0x0010, 0x0010)), get(&b, (0x0010, 0x0010)));
+}
+
+#[test]
+fn a_later_check_of_a_loop_blanks_every_frame_in_its_own_encoding() {
+    let original = corpus_file(EPIQ_CINE);
+    let plain = run(EPIQ_CINE, None).output.unwrap();
+    let finder = Scripted::new(vec![("PATIENTFIVE", -1.0, -1.0)]);
+    let out = studylink_deid::check_text(&original, &plain, &*finder).unwrap();
+    let studylink_deid::TextChecked::Blanked { output, words: 2 } = out else { panic!("{out:?}") };
+    assert_eq!(finder.calls.lock().unwrap().len(), 2, "first and last frame read");
+    assert_eq!(ts(&output), ts(&plain));
+    let (a, b) = (frames(&plain), frames(&output));
+    assert_eq!(b.len(), 27);
+    for (f, (a, b)) in a.iter().zip(&b).enumerate() {
+        let changed = a.iter().zip(b).filter(|(x, y)| x != y).count();
+        assert!(changed > 0 && changed <= 16 * 16 * 2, "frame {f}: {changed} samples changed");
+    }
+}
+
+#[test]
+fn a_later_check_that_reads_nothing_identifying_leaves_the_object() {
+    let original = corpus_file(ACUSON);
+    let plain = run(ACUSON, None).output.unwrap();
+    let finder = Scripted::new(vec![("Sagittal", 0.5, 0.5), ("OE", 0.4, 0.4)]);
+    assert_eq!(studylink_deid::check_text(&original, &plain, &*finder), Ok(studylink_deid::TextChecked::Unchanged));
+    // The area read is the image, not the blank band around it.
+    let (w, h) = finder.calls.lock().unwrap()[0];
+    let obj = open(&plain);
+    let cols: u32 = get(&obj, (0x0028, 0x0011)).unwrap().trim().parse().unwrap();
+    let rows: u32 = get(&obj, (0x0028, 0x0010)).unwrap().trim().parse().unwrap();
+    assert!(w * h < cols * rows * 9 / 10, "read {w}x{h} of {cols}x{rows}");
+}
+
+#[test]
+fn a_later_check_fails_with_a_reason_and_no_output() {
+    let original = corpus_file(ACUSON);
+    let plain = run(ACUSON, None).output.unwrap();
+    let failing = Scripted { words: vec![], fail: true, calls: Mutex::new(Vec::new()) };
+    let err = studylink_deid::check_text(&original, &plain, &failing).unwrap_err();
+    assert!(err.contains("text check failed"), "{err}");
+    let err = studylink_deid::check_text(b"not dicom", &plain, &failing).unwrap_err();
+    assert!(!err.is_empty());
+    assert!(studylink_deid::check_text(&original, b"garbage", &failing).is_err());
+}

@@ -10,7 +10,7 @@ mod share;
 
 pub use contact::{Contact, ContactKind};
 pub use instance::{InstanceMeta, InstanceInfo, PatientInfo, SeriesInfo, StudyInfo};
-pub use share::{ItemKind, NewShare, SendKind, Share, ShareId, ShareItem, ShareSend, ShareState};
+pub use share::{ItemKind, NewShare, SendKind, Share, ShareId, ShareItem, ShareSend, ShareState, TextCheck};
 pub use settings::{
     AccountSettings, DEFAULT_LINK_LIFETIME_DAYS, DEFAULT_TIME_ZONE, DateRetention, DeidOptions, LINK_LIFETIMES_DAYS,
     Language, Logo,

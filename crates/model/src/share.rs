@@ -80,6 +80,42 @@ impl ItemKind {
     }
 }
 
+/// Whether an item's image area was read for identifying text (OCR) before
+/// patients may see it. The link goes out as soon as every object is
+/// de-identified; images wait for this check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextCheck {
+    /// Nothing to read (no cleaned pixels, or no OCR configured).
+    None,
+    /// Held back from patients until read.
+    Pending,
+    /// Read; identifying words, if any, were blanked.
+    Passed,
+    /// Could not be read: held back for good (fail closed).
+    Failed,
+}
+
+impl TextCheck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextCheck::None => "none",
+            TextCheck::Pending => "pending",
+            TextCheck::Passed => "passed",
+            TextCheck::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TextCheck> {
+        [TextCheck::None, TextCheck::Pending, TextCheck::Passed, TextCheck::Failed]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+    /// Patients may see the item's pixels (JPEG, video, DICOM).
+    pub fn shows(self) -> bool {
+        matches!(self, TextCheck::None | TextCheck::Passed)
+    }
+}
+
 /// A share as staff ask for it; the store adds id and state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewShare {
@@ -176,6 +212,9 @@ pub struct ShareItem {
     /// A cine loop whose MP4 is still to be encoded (after the share became
     /// ready). False once it is stored, or once encoding gave up.
     pub video_pending: bool,
+    /// The OCR check of the image area; until it passes, patients get none of
+    /// the item's files.
+    pub text_check: TextCheck,
     /// A report's document (e.g. the encapsulated PDF) and its media type.
     pub doc_key: Option<String>,
     pub doc_size: Option<i64>,

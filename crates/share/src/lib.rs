@@ -25,6 +25,7 @@ mod object;
 mod ocr_tests;
 mod prepare;
 pub mod token;
+mod text_checks;
 mod videos;
 
 use std::collections::{HashMap, HashSet};
@@ -105,6 +106,8 @@ pub struct ShareService {
     jobs: Mutex<Jobs>,
     /// Videos encoded at once on this node.
     video_limit: tokio::sync::Semaphore,
+    check_limit: tokio::sync::Semaphore,
+    check_pool: std::sync::OnceLock<text_checks::CheckPool>,
 }
 
 #[derive(Default)]
@@ -118,6 +121,7 @@ struct Jobs {
     accounts: HashMap<ShareId, AccountId>,
     /// Loops (share, position) whose video this node is encoding.
     videos: HashSet<(ShareId, i32)>,
+    text_checks: HashSet<(ShareId, i32)>,
 }
 
 /// Entries of [`Jobs::accounts`] kept before the map is cleared.
@@ -133,6 +137,7 @@ impl ShareService {
         outbox_waker: Option<Arc<tokio::sync::Notify>>,
     ) -> Arc<ShareService> {
         let video_limit = tokio::sync::Semaphore::new((config.workers / 2).max(1));
+        let check_limit = tokio::sync::Semaphore::new(config.workers.max(1) * 2);
         Arc::new(ShareService {
             store,
             outbox,
@@ -142,6 +147,8 @@ impl ShareService {
             outbox_waker,
             jobs: Mutex::default(),
             video_limit,
+            check_limit,
+            check_pool: std::sync::OnceLock::new(),
         })
     }
 
@@ -199,6 +206,7 @@ impl ShareService {
     /// the encoding of videos left pending. Returns how many shares were
     /// started (shares already running here are skipped).
     pub async fn resume(self: &Arc<Self>) -> Result<usize, ShareError> {
+        self.resume_text_checks().await?;
         self.resume_videos().await?;
         let shares = self.store.preparing_shares().await?;
         let mut started = 0;
@@ -229,8 +237,8 @@ impl ShareService {
         }
     }
 
-    /// Waits until a ready share has no video left to encode (tests,
-    /// benchmarks); gives up after about a minute. True when none is pending.
+    /// Waits until a ready share has no video to encode and no image to check
+    /// (tests, benchmarks); gives up after about a minute. True when none is pending.
     pub async fn wait_videos(&self, id: ShareId) -> Result<bool, ShareError> {
         let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
         loop {
@@ -239,7 +247,7 @@ impl ShareService {
                 .share_items(id)
                 .await?
                 .iter()
-                .any(|i| i.video_pending);
+                .any(|i| i.video_pending || i.text_check == studylink_model::TextCheck::Pending);
             if !pending {
                 return Ok(true);
             }

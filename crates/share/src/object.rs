@@ -33,6 +33,8 @@ pub(crate) struct Prepared {
     pub columns: Option<i32>,
     /// 0 for objects without pixel data.
     pub frames: i32,
+    /// Burned-in text was blanked: the image area still needs its text check.
+    pub pixels_cleaned: bool,
     /// Why the object shows less than its kind allows (a frame that would
     /// not decode, a video that would not encode); for the log.
     pub note: Option<String>,
@@ -56,6 +58,7 @@ pub(crate) enum View {
 /// De-identifies `original` and derives its views. Never panics.
 pub(crate) fn prepare(deid: &Deidentifier, original: &[u8]) -> ObjectOutcome {
     let out = deid.deidentify(original);
+    let pixels_cleaned = out.report.pixels == "cleaned";
     let password_reason = match out.classification {
         Classification::Rejected { reason } => return ObjectOutcome::Rejected(reason),
         Classification::NeedsPassword { reason } => Some(reason),
@@ -76,8 +79,38 @@ pub(crate) fn prepare(deid: &Deidentifier, original: &[u8]) -> ObjectOutcome {
         rows: derived.rows,
         columns: derived.columns,
         frames: derived.frames,
+        pixels_cleaned,
         note: derived.note,
     })
+}
+
+/// What a text check changed: the rewritten object and, for an image, its
+/// new JPEG and thumbnail (`None` if they would not render).
+pub(crate) struct Checked {
+    pub dicom: Vec<u8>,
+    pub words: usize,
+    pub previews: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Reads the image area of a stored de-identified object for the
+/// original's identifying values ([`studylink_deid::check_text`]) and, when
+/// words were blanked, renders its previews again. `None`: nothing to change.
+/// Errors carry no patient data.
+pub(crate) fn check_text(
+    original: &[u8],
+    dicom: &[u8],
+    finder: &dyn studylink_deid::TextFinder,
+) -> Result<Option<Checked>, String> {
+    let (output, words) = match studylink_deid::check_text(original, dicom, finder)? {
+        studylink_deid::TextChecked::Unchanged => return Ok(None),
+        studylink_deid::TextChecked::Blanked { output, words } => (output, words),
+    };
+    let derived = catch_unwind(AssertUnwindSafe(|| derive(&output))).unwrap_or_default();
+    let previews = match derived.view {
+        View::Image { jpeg, thumb } | View::Cine { jpeg, thumb, .. } => Some((jpeg, thumb)),
+        _ => None,
+    };
+    Ok(Some(Checked { dicom: output, words, previews }))
 }
 
 struct Derived {

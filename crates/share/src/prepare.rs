@@ -2,18 +2,20 @@
 //! de-identified and rendered (at most `workers` at once, each on a blocking
 //! thread), the derived files go to the blob store, then one store
 //! transaction marks the share ready and queues its messages. The MP4s of
-//! cine loops come after (`videos.rs`).
+//! cine loops come after (`videos.rs`), as does the OCR check of cleaned
+//! images (`text_checks.rs`).
 //!
 //! A preparation restarted after a crash (`resume`) does the same work again
 //! with the same secret, so it writes the same UIDs to the same blob keys.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 use studylink_deid::{Deidentifier, Profile, ShareKeys};
 use studylink_model::{
-    AccountId, Actor, DeidOptions, ItemKind, Share, ShareId, ShareItem, ShareState,
+    AccountId, Actor, DeidOptions, InstanceId, ItemKind, Share, ShareId, ShareItem, ShareState, TextCheck,
 };
 use studylink_store::{InstanceRow, StoreError};
 use tokio::sync::Semaphore;
@@ -198,11 +200,10 @@ impl ShareService {
             None => self.snapshot_rows(share).await?,
         };
         let total = rows.len();
-        let mut deid = Deidentifier::new(profile(&settings.deid), ShareKeys::from_secret(secret));
-        if let Some(finder) = &self.config.text_finder {
-            deid = deid.with_text_finder(finder.clone());
-        }
-        let deid = Arc::new(deid);
+        // No text finder here: the OCR check runs after the messages are out
+        // (text_checks.rs), on what this pass stores.
+        let deid = Arc::new(Deidentifier::new(profile(&settings.deid), ShareKeys::from_secret(secret)));
+        let sources: HashMap<InstanceId, String> = rows.iter().map(|r| (r.id, r.blob_key.clone())).collect();
 
         let limit = Arc::new(Semaphore::new(self.config.workers.max(1)));
         let mut tasks = JoinSet::new();
@@ -301,7 +302,14 @@ impl ShareService {
             self.wake_outbox();
         }
         if current.revoked_at.is_none() {
-            self.start_videos(items.iter().filter(|i| i.video_pending).cloned().collect());
+            self.start_text_checks(
+                items
+                    .iter()
+                    .filter(|i| i.text_check == TextCheck::Pending)
+                    .filter_map(|i| Some((i.clone(), sources.get(&i.source_instance_id)?.clone())))
+                    .collect(),
+            );
+            self.start_videos(items.iter().filter(|i| i.video_pending && i.text_check.shows()).cloned().collect());
         }
         Ok(Done::Ready {
             items: items.len(),
@@ -381,6 +389,12 @@ impl ShareService {
             mp4_key: None,
             mp4_size: None,
             video_pending: false,
+            // Patients get nothing of it before OCR has read its image area.
+            text_check: if p.pixels_cleaned && self.config.text_finder.is_some() {
+                TextCheck::Pending
+            } else {
+                TextCheck::None
+            },
             doc_key: None,
             doc_size: None,
             doc_content_type: None,

@@ -107,7 +107,7 @@ async fn on_low_priority_thread<T: Send + 'static>(
     let spawned = std::thread::Builder::new()
         .name("share-video".into())
         .spawn(move || {
-            lower_priority();
+            lower_priority(VIDEO_NICE);
             let _ = tx.send(f());
         });
     if spawned.is_err() {
@@ -117,15 +117,14 @@ async fn on_low_priority_thread<T: Send + 'static>(
         .unwrap_or_else(|_| Err("the encoding thread stopped unexpectedly".into()))
 }
 
+/// Sets the calling thread's nice value (Linux: nice is per thread).
 #[cfg(target_os = "linux")]
-fn lower_priority() {
+pub(crate) fn lower_priority(nice: i32) {
     // SAFETY: setpriority with who = 0 only changes the calling thread's nice value.
     unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, VIDEO_NICE);
+        libc::setpriority(libc::PRIO_PROCESS, 0, nice);
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn lower_priority() {
-    let _ = VIDEO_NICE;
-}
+pub(crate) fn lower_priority(_nice: i32) {}

@@ -20,7 +20,7 @@ pub use query::{
     StudySearch, StudySearchPage,
 };
 pub use outbox::OutboxStore;
-pub use share::{FailureState, ShareSendWithMessages, ShareStore};
+pub use share::{FailureState, ShareSendWithMessages, ShareStore, TextCheckResult};
 pub use sql::connect_with_outbox;
 pub use sql::search_terms;
 pub use sql::{BlockingIndex, PgStore, SqliteStore, connect};

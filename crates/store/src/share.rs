@@ -25,6 +25,16 @@ pub struct ShareSendWithMessages {
     pub messages: Vec<OutboxMessage>,
 }
 
+/// How an item's text check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextCheckResult {
+    /// Read. The sizes are set when identifying words were blanked and the
+    /// files rewritten under the same keys (`None`: unchanged).
+    Passed { dicom_size: Option<i64>, jpeg_size: Option<i64> },
+    /// Could not be read: the item is held back for good.
+    Failed,
+}
+
 /// What [`ShareStore::record_share_failure`] left behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureState {
@@ -92,6 +102,20 @@ pub trait ShareStore: Send + Sync + 'static {
         id: ShareId,
         position: i32,
         mp4: Option<(&str, i64)>,
+    ) -> StoreResult<bool>;
+
+    /// Items whose text check is `pending`, of ready, unrevoked shares, each
+    /// with its original's blob key (for a restarted node to check them).
+    async fn pending_share_text_checks(&self) -> StoreResult<Vec<(ShareItem, String)>>;
+
+    /// Records a pending item's text check: `Passed` (with the new sizes when
+    /// the check rewrote its files) or `Failed`. False when the item was not
+    /// pending (another node recorded it first).
+    async fn set_share_item_text_check(
+        &self,
+        id: ShareId,
+        position: i32,
+        result: TextCheckResult,
     ) -> StoreResult<bool>;
 
     /// One transaction: state `ready`, `password_required` set, the secret

@@ -116,6 +116,7 @@ fn item(share: ShareId, position: i32, source: InstanceId, kind: ItemKind) -> Sh
         frames: 0,
         frame_ms: None,
         video_pending: false,
+        text_check: studylink_model::TextCheck::None,
     }
 }
 
@@ -147,6 +148,7 @@ async fn contract(store: Arc<dyn Store>, outbox: Arc<dyn OutboxStore>) {
     lists(&*store, &f).await;
     preparing(&*store, &f).await;
     videos(&*store, &f).await;
+    text_checks(&*store, &f).await;
 }
 
 async fn create_and_read(store: &dyn Store, f: &Fixture) {
@@ -314,6 +316,7 @@ async fn items(store: &dyn Store, f: &Fixture) {
         frames: 90,
         frame_ms: Some(33.366_666_666_666_67),
         video_pending: false,
+        text_check: studylink_model::TextCheck::None,
         ..item(share.id, 1, f.i1[1], ItemKind::Cine)
     };
     let first = vec![
@@ -1008,6 +1011,7 @@ async fn preparing(store: &dyn Store, f: &Fixture) {
 async fn videos(store: &dyn Store, f: &Fixture) {
     let pending = |id, position, instance| ShareItem {
         video_pending: true,
+        text_check: studylink_model::TextCheck::None,
         frames: 27,
         ..item(id, position, instance, ItemKind::Cine)
     };
@@ -1068,6 +1072,83 @@ async fn videos(store: &dyn Store, f: &Fixture) {
     assert!(store.set_share_item_video(share.id, 2, None).await.unwrap());
     let last = &store.share_items(share.id).await.unwrap()[2];
     assert!(!last.video_pending && last.mp4_key.is_none());
+}
+
+/// Images held back from patients until OCR has read them.
+async fn text_checks(store: &dyn Store, f: &Fixture) {
+    use studylink_model::TextCheck;
+    use studylink_store::TextCheckResult;
+    let share = create(store, &new_share(f.a, f.s1, &f.i1, "text-checks")).await;
+    let items = vec![
+        ShareItem { text_check: TextCheck::Pending, ..item(share.id, 0, f.i1[0], ItemKind::Image) },
+        ShareItem {
+            text_check: TextCheck::Pending,
+            video_pending: true,
+            frames: 27,
+            ..item(share.id, 1, f.i1[1], ItemKind::Cine)
+        },
+        item(share.id, 2, f.i1[2], ItemKind::Document),
+    ];
+    store.put_share_items(share.id, &items).await.unwrap();
+    let of_share = |all: Vec<(ShareItem, String)>| {
+        all.into_iter()
+            .filter(|(i, _)| i.share_id == share.id)
+            .map(|(i, key)| (i.position, key))
+            .collect::<Vec<_>>()
+    };
+    let videos_of_share = |all: Vec<ShareItem>| all.iter().filter(|i| i.share_id == share.id).count();
+    // Not while preparing.
+    assert!(of_share(store.pending_share_text_checks().await.unwrap()).is_empty());
+    store.finish_share(share.id, false, "Ana", &[], T0).await.unwrap();
+    assert_eq!(
+        of_share(store.pending_share_text_checks().await.unwrap()),
+        [(0, "originals/test/1.2.3.100.0.dcm".to_string()), (1, "originals/test/1.2.3.100.1.dcm".to_string())],
+        "each with its original's blob"
+    );
+    // A loop's video waits for its check: it would show the unchecked frames.
+    assert_eq!(videos_of_share(store.pending_share_videos().await.unwrap()), 0);
+
+    let passed = TextCheckResult::Passed { dicom_size: Some(777), jpeg_size: Some(55) };
+    assert!(store.set_share_item_text_check(share.id, 1, passed).await.unwrap());
+    assert!(
+        !store.set_share_item_text_check(share.id, 1, TextCheckResult::Failed).await.unwrap(),
+        "recorded once: a later result changes nothing"
+    );
+    assert!(
+        !store
+            .set_share_item_text_check(share.id, 2, TextCheckResult::Failed)
+            .await
+            .unwrap(),
+        "not pending"
+    );
+    assert_eq!(videos_of_share(store.pending_share_videos().await.unwrap()), 1);
+    let read = store.share_items(share.id).await.unwrap();
+    assert_eq!((read[1].text_check, read[1].dicom_size, read[1].jpeg_size), (TextCheck::Passed, 777, Some(55)));
+    assert_eq!(read[0].text_check, TextCheck::Pending);
+    assert_eq!(read[2], items[2]);
+
+    assert!(store.set_share_item_text_check(share.id, 0, TextCheckResult::Failed).await.unwrap());
+    let read = store.share_items(share.id).await.unwrap();
+    assert_eq!((read[0].text_check, read[0].dicom_size), (TextCheck::Failed, items[0].dicom_size));
+    assert!(of_share(store.pending_share_text_checks().await.unwrap()).is_empty());
+
+    // Unchanged sizes stay; a revoked link's checks are not worth the CPU.
+    let other = create(store, &new_share(f.a, f.s1, &f.i1, "text-checks-revoked")).await;
+    let pending = ShareItem { text_check: TextCheck::Pending, ..item(other.id, 0, f.i1[3], ItemKind::Image) };
+    store.put_share_items(other.id, std::slice::from_ref(&pending)).await.unwrap();
+    store.finish_share(other.id, false, "Ana", &[], T0).await.unwrap();
+    let listed = store.pending_share_text_checks().await.unwrap();
+    assert!(listed.iter().any(|(i, _)| i.share_id == other.id));
+    let unchanged = TextCheckResult::Passed { dicom_size: None, jpeg_size: None };
+    assert!(store.set_share_item_text_check(other.id, 0, unchanged).await.unwrap());
+    let read = &store.share_items(other.id).await.unwrap()[0];
+    assert_eq!((read.text_check, read.dicom_size, read.jpeg_size), (TextCheck::Passed, pending.dicom_size, pending.jpeg_size));
+    let third = create(store, &new_share(f.a, f.s1, &f.i1, "text-checks-revoked-2")).await;
+    let pending = ShareItem { text_check: TextCheck::Pending, ..item(third.id, 0, f.i1[3], ItemKind::Image) };
+    store.put_share_items(third.id, &[pending]).await.unwrap();
+    store.finish_share(third.id, false, "Ana", &[], T0).await.unwrap();
+    assert!(store.revoke_share(f.a, third.id, T0 + 1).await.unwrap());
+    assert!(!store.pending_share_text_checks().await.unwrap().iter().any(|(i, _)| i.share_id == third.id));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -18,19 +18,23 @@
   }
 
   const dlg = document.getElementById("viewer");
-  // Videos still being encoded: ask (HEAD, not counted as a download) for the
-  // first one, and reload once it exists, unless the viewer is open.
-  const pending = document.querySelector("#gallery a.thumb[data-pending]");
-  if (pending && window.fetch) {
-    const probe = pending.dataset.poster.replace(/\/jpg$/, "/mp4");
-    const poll = () => fetch(probe, { method: "HEAD", cache: "no-store", credentials: "same-origin" })
+  // Asks (HEAD, not counted as a download) for `url` until it exists, then
+  // reloads the page, unless the viewer is open.
+  const reloadOnceThere = (url, every) => {
+    const poll = () => fetch(url, { method: "HEAD", cache: "no-store", credentials: "same-origin" })
       .then((r) => {
-        if (!r.ok) return setTimeout(poll, 3000);
+        if (!r.ok) return setTimeout(poll, every);
         if (dlg && dlg.open) dlg.addEventListener("close", () => location.reload(), { once: true });
         else location.reload();
-      }, () => setTimeout(poll, 3000));
-    setTimeout(poll, 2000);
-  }
+      }, () => setTimeout(poll, every));
+    setTimeout(poll, every);
+  };
+  // Images still being checked for text: their thumbnail answers 404 until
+  // they are ready. Videos still being encoded: the first one's MP4.
+  const checking = document.querySelector("#gallery [data-checking]");
+  const pending = document.querySelector("#gallery a.thumb[data-pending]");
+  if (window.fetch && checking) reloadOnceThere(checking.dataset.checking, 2000);
+  else if (window.fetch && pending) reloadOnceThere(pending.dataset.poster.replace(/\/jpg$/, "/mp4"), 3000);
   if (!dlg || typeof dlg.showModal !== "function") return;
   const $ = (id) => document.getElementById(id);
   const stage = $("v-stage"), img = $("v-img"), video = $("v-video"), title = $("v-title"), dls = $("v-dl");

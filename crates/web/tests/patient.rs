@@ -59,6 +59,8 @@ struct Opts {
     media: Media,
     /// The cine's MP4 is still being encoded.
     video_pending: bool,
+    /// The text check of the image (position 0) and the cine (1).
+    text_check: studylink_model::TextCheck,
 }
 
 impl Default for Opts {
@@ -71,6 +73,7 @@ impl Default for Opts {
             lifetime_ms: 30 * DAY,
             media: Media::made_up(),
             video_pending: false,
+            text_check: studylink_model::TextCheck::None,
         }
     }
 }
@@ -199,6 +202,7 @@ async fn make_share(app: &TestApp, opts: Opts) -> Link {
             frames: if kind == ItemKind::Cine { 27 } else { 1 },
             frame_ms: (kind == ItemKind::Cine).then_some(33.3),
             video_pending: false,
+            text_check: studylink_model::TextCheck::None,
         };
         if kind != ItemKind::Document {
             let (jpg, thumb) = if kind == ItemKind::Cine {
@@ -217,6 +221,9 @@ async fn make_share(app: &TestApp, opts: Opts) -> Link {
             item.jpeg_key = Some(format!("{p}.jpg"));
             item.jpeg_size = Some(jpg.len() as i64);
             item.thumb_key = Some(format!("{p}.thumb.jpg"));
+        }
+        if kind != ItemKind::Document {
+            item.text_check = opts.text_check;
         }
         if kind == ItemKind::Cine && opts.video_pending {
             item.video_pending = true;
@@ -1575,4 +1582,75 @@ fn peak_rss_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Zip entry names, from the central directory (no unzip needed).
+fn zip_entry_names(bytes: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i + 46 <= bytes.len() {
+        if bytes[i..i + 4] == [0x50, 0x4b, 0x01, 0x02] {
+            let n = u16::from_le_bytes([bytes[i + 28], bytes[i + 29]]) as usize;
+            names.push(String::from_utf8_lossy(&bytes[i + 46..i + 46 + n]).to_string());
+            i += 46 + n;
+        } else {
+            i += 1;
+        }
+    }
+    names
+}
+
+#[tokio::test]
+async fn images_wait_for_their_text_check_and_a_failed_one_never_shows() {
+    use studylink_model::TextCheck;
+    use studylink_store::TextCheckResult;
+    let app = spawn_app().await;
+    let link = make_share(&app, Opts { video_pending: true, text_check: TextCheck::Pending, ..Opts::default() }).await;
+    let t = &link.token;
+    let page = || async { client().get(&link.url).send().await.unwrap().text().await.unwrap() };
+    let status = |what: &'static str| {
+        let url = format!("{}/f/{what}", link.url);
+        async move { client().get(url).send().await.unwrap().status() }
+    };
+    let html = page().await;
+    assert!(html.contains("id=\"checks-pending\""), "the page says images are coming: {html}");
+    assert!(html.contains(&format!("data-checking=\"/p/{t}/f/0/thumb\"")), "patient.js polls the first one: {html}");
+    assert!(html.contains("Being prepared"), "{html}");
+    assert!(!html.contains("all.zip"), "no ZIP until every image is ready: {html}");
+    assert!(!html.contains("videos-pending"), "a loop being checked has no video on the way yet");
+    for p in [0, 1] {
+        assert!(!html.contains(&format!("href=\"/p/{t}/f/{p}/")), "no link to item {p}'s files: {html}");
+        assert!(!html.contains(&format!("src=\"/p/{t}/f/{p}/")), "no picture of item {p}: {html}");
+    }
+    for what in ["0/thumb", "0/jpg", "0/dcm", "1/jpg", "1/thumb", "1/dcm", "1/mp4"] {
+        assert_eq!(status(what).await, StatusCode::NOT_FOUND, "{what} served before its check");
+    }
+    assert_eq!(status("2/doc").await, StatusCode::OK, "the report needs no text check");
+    // Asked for directly, the ZIP leaves the unchecked images out.
+    let zip = client().get(format!("{}/all.zip", link.url)).send().await.unwrap();
+    assert_eq!(zip.status(), StatusCode::OK);
+    let names = zip_entry_names(&zip.bytes().await.unwrap());
+    assert!(names.iter().any(|n| n.contains("report")), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("/image-") || n.contains("/cine-")), "{names:?}");
+
+    // Checked: the image shows; the loop held back for good.
+    let passed = TextCheckResult::Passed { dicom_size: None, jpeg_size: None };
+    assert!(app.store.set_share_item_text_check(link.share.id, 0, passed).await.unwrap());
+    assert!(app.store.set_share_item_text_check(link.share.id, 1, TextCheckResult::Failed).await.unwrap());
+    for what in ["0/thumb", "0/jpg", "0/dcm"] {
+        assert_eq!(status(what).await, StatusCode::OK, "{what}");
+    }
+    for what in ["1/jpg", "1/thumb", "1/dcm", "1/mp4"] {
+        assert_eq!(status(what).await, StatusCode::NOT_FOUND, "{what} of a failed check");
+    }
+    let html = page().await;
+    assert!(!html.contains("checks-pending") && !html.contains("data-checking"), "{html}");
+    assert!(html.contains(&format!("href=\"/p/{t}/all.zip\" download")), "{html}");
+    assert!(html.contains("Not available: please ask the clinic"), "{html}");
+    assert!(html.contains(&format!("href=\"/p/{t}/f/0/jpg\"")), "{html}");
+    assert!(!html.contains(&format!("/p/{t}/f/1/")), "{html}");
+    let zip = client().get(format!("{}/all.zip", link.url)).send().await.unwrap();
+    let names = zip_entry_names(&zip.bytes().await.unwrap());
+    assert!(names.iter().any(|n| n.contains("/image-")), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("/cine-")), "{names:?}");
 }

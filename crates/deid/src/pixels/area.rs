@@ -64,6 +64,11 @@ impl KeepArea {
         KeepArea { cols, rows: spans }
     }
 
+    /// Every pixel kept.
+    pub(crate) fn whole(cols: u32, rows: u32) -> Self {
+        KeepArea::from_rects(cols, rows, &[Rect { x0: 0, y0: 0, x1: cols, y1: rows }])
+    }
+
     pub(crate) fn subtract(&mut self, cut: Rect) {
         let cut = cut.clamp(self.cols, self.rows.len() as u32);
         for row in &mut self.rows[cut.y0 as usize..cut.y1 as usize] {

@@ -33,6 +33,11 @@ pub struct Env {
 }
 
 pub async fn env() -> Env {
+    env_with(None).await
+}
+
+/// An environment whose shares read cleaned images with `finder`.
+pub async fn env_with(text_finder: Option<Arc<dyn studylink_deid::TextFinder>>) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("studylink.db");
     let (store, outbox) =
@@ -75,7 +80,7 @@ pub async fn env() -> Env {
             public_base_url: Url::parse("https://studies.clinic.example/").unwrap(),
             link_key: LINK_KEY,
             workers: 2,
-            text_finder: None,
+            text_finder,
         },
         Clock::offset(offset.clone()),
         Some(waker.clone()),

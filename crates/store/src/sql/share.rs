@@ -13,12 +13,12 @@ use std::collections::HashMap;
 use sqlx::{Postgres, Sqlite};
 use studylink_model::{
     AccountId, InstanceId, ItemKind, Language, Millis, NewShare, SendKind, Share, ShareId,
-    ShareItem, ShareSend, ShareState, StudyId, UserId,
+    ShareItem, ShareSend, ShareState, StudyId, TextCheck, UserId,
 };
 
 use super::{PgStore, SqliteStore};
 use crate::outbox::{NewOutboxMessage, OutboxMessage};
-use crate::{FailureState, ShareSendWithMessages, ShareStore, StoreError, StoreResult};
+use crate::{FailureState, ShareSendWithMessages, ShareStore, StoreError, StoreResult, TextCheckResult};
 
 /// Every column of `shares` that [`Share`] shows (not the token hash, not the
 /// de-identification secret), so `concat!` can build `&'static str` queries.
@@ -77,8 +77,8 @@ const LOCK_PREPARING: &str =
 const DELETE_ITEMS: &str = "DELETE FROM share_items WHERE share_id = $1";
 const INSERT_ITEM: &str = "INSERT INTO share_items (share_id, position, source_instance_ref, kind, \
      password_reason, sop_instance_uid, dicom_key, dicom_size, jpeg_key, jpeg_size, thumb_key, mp4_key, \
-     mp4_size, doc_key, doc_size, doc_content_type, pixel_rows, pixel_columns, frames, frame_ms, video_pending) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
+     mp4_size, doc_key, doc_size, doc_content_type, pixel_rows, pixel_columns, frames, frame_ms, video_pending, text_check) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)";
 macro_rules! item_columns {
     ($p:literal) => {
         concat!(
@@ -123,7 +123,9 @@ macro_rules! item_columns {
             $p,
             "frame_ms, ",
             $p,
-            "video_pending"
+            "video_pending, ",
+            $p,
+            "text_check"
         )
     };
 }
@@ -138,9 +140,24 @@ const PENDING_VIDEOS: &str = concat!(
     "SELECT ",
     item_columns!("i."),
     " FROM share_items i JOIN shares s ON s.id = i.share_id \
-     WHERE i.video_pending AND s.state = 'ready' AND s.revoked_at IS NULL \
+     WHERE i.video_pending AND i.text_check IN ('none', 'passed') \
+     AND s.state = 'ready' AND s.revoked_at IS NULL \
      ORDER BY i.share_id, i.position"
 );
+/// Items waiting for their text check, of links a patient may open, with
+/// their original's blob (the identifying values to look for come from it).
+const PENDING_TEXT_CHECKS: &str = concat!(
+    "SELECT ",
+    item_columns!("i."),
+    ", o.blob_key AS source_blob_key FROM share_items i JOIN shares s ON s.id = i.share_id \
+     JOIN instances o ON o.id = i.source_instance_ref \
+     WHERE i.text_check = 'pending' AND s.state = 'ready' AND s.revoked_at IS NULL \
+     ORDER BY i.share_id, i.position"
+);
+/// Only while pending, as for videos.
+const SET_TEXT_CHECK: &str = "UPDATE share_items SET text_check = $3, \
+     dicom_size = COALESCE($4, dicom_size), jpeg_size = COALESCE($5, jpeg_size) \
+     WHERE share_id = $1 AND position = $2 AND text_check = 'pending'";
 /// Only while pending: a second encoder (another node, a resumed run) that
 /// finishes later does not overwrite the first one's result.
 const SET_VIDEO: &str = "UPDATE share_items SET mp4_key = $3, mp4_size = $4, video_pending = FALSE \
@@ -340,6 +357,15 @@ struct ItemDb {
     frames: i64,
     frame_ms: Option<f64>,
     video_pending: bool,
+    text_check: String,
+}
+
+/// An item and its original's blob key.
+#[derive(sqlx::FromRow)]
+struct CheckDb {
+    #[sqlx(flatten)]
+    item: ItemDb,
+    source_blob_key: String,
 }
 
 fn small(v: i64, what: &str) -> StoreResult<i32> {
@@ -372,6 +398,8 @@ impl TryFrom<ItemDb> for ShareItem {
             frames: small(r.frames, "frames")?,
             frame_ms: r.frame_ms,
             video_pending: r.video_pending,
+            text_check: TextCheck::parse(&r.text_check)
+                .ok_or_else(|| corrupt(format!("share item text check {:?}", r.text_check)))?,
         })
     }
 }
@@ -675,6 +703,7 @@ macro_rules! impl_shares {
                         .bind(i64::from(item.frames))
                         .bind(item.frame_ms)
                         .bind(item.video_pending)
+                        .bind(item.text_check.as_str())
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| {
@@ -723,6 +752,39 @@ macro_rules! impl_shares {
                     .bind(i64::from(position))
                     .bind(mp4.map(|m| m.0))
                     .bind(mp4.map(|m| m.1))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(n == 1)
+            }
+
+            async fn pending_share_text_checks(&self) -> StoreResult<Vec<(ShareItem, String)>> {
+                sqlx::query_as::<_, CheckDb>(PENDING_TEXT_CHECKS)
+                    .fetch_all(&self.read)
+                    .await?
+                    .into_iter()
+                    .map(|r| Ok((r.item.try_into()?, r.source_blob_key)))
+                    .collect()
+            }
+
+            async fn set_share_item_text_check(
+                &self,
+                id: ShareId,
+                position: i32,
+                result: TextCheckResult,
+            ) -> StoreResult<bool> {
+                let (state, dicom_size, jpeg_size) = match result {
+                    TextCheckResult::Passed { dicom_size, jpeg_size } => (TextCheck::Passed, dicom_size, jpeg_size),
+                    TextCheckResult::Failed => (TextCheck::Failed, None, None),
+                };
+                let mut tx = self.begin_write().await?;
+                let n = sqlx::query(SET_TEXT_CHECK)
+                    .bind(id.0)
+                    .bind(i64::from(position))
+                    .bind(state.as_str())
+                    .bind(dicom_size)
+                    .bind(jpeg_size)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();

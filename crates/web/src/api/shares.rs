@@ -442,17 +442,16 @@ pub async fn share_json(state: &AppState, s: &Share) -> Result<Value, ApiError> 
     } else {
         Value::Null
     };
-    // Loops whose MP4 is still being encoded after the share became ready.
-    let videos_pending = if s.state == ShareState::Ready {
-        state
-            .store
-            .share_items(s.id)
-            .await?
-            .iter()
-            .filter(|i| i.video_pending)
-            .count()
+    // After the share became ready: loops whose MP4 is still being encoded,
+    // images still held back for their text check.
+    let (videos_pending, images_checking) = if s.state == ShareState::Ready {
+        let items = state.store.share_items(s.id).await?;
+        (
+            items.iter().filter(|i| i.video_pending).count(),
+            items.iter().filter(|i| i.text_check == studylink_model::TextCheck::Pending).count(),
+        )
     } else {
-        0
+        (0, 0)
     };
     let masked: Vec<String> = s
         .email
@@ -484,6 +483,7 @@ pub async fn share_json(state: &AppState, s: &Share) -> Result<Value, ApiError> 
         "last_opened_at": rfc3339_opt(s.last_opened_at),
         "progress": progress,
         "videos_pending": videos_pending,
+        "images_checking": images_checking,
         "deliveries": deliveries,
         "sends": sends,
     }))

@@ -346,6 +346,7 @@ mod tests {
             frames: 1,
             frame_ms: None,
             video_pending: false,
+            text_check: studylink_model::TextCheck::None,
         }
     }
 

@@ -108,8 +108,13 @@ fn doc_ext(item: &ShareItem) -> String {
     }
 }
 
-/// The file `what` of an item, if it has one.
+/// The file `what` of an item, if it has one and patients may have it: an
+/// image whose text check has not passed has none (every route, the page and
+/// the ZIP ask here).
 pub fn item_file(item: &ShareItem, what: What, total: usize) -> Option<ItemFile> {
+    if !item.text_check.shows() {
+        return None;
+    }
     let stem = stem(item.kind, item.position, total);
     let size = |s: Option<i64>| s.and_then(|s| u64::try_from(s).ok());
     Some(match what {
@@ -225,6 +230,7 @@ mod tests {
             frames: 1,
             frame_ms: None,
             video_pending: false,
+            text_check: studylink_model::TextCheck::None,
         }
     }
 

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
-use studylink_model::{AccountSettings, ItemKind, Share, ShareItem};
+use studylink_model::{AccountSettings, ItemKind, Share, ShareItem, TextCheck};
 use studylink_store::StudyQuery;
 
 use super::gate::{Errors, Visit, gate_form, locked_page};
@@ -89,6 +89,11 @@ pub(crate) struct ItemView {
     pub poster: Option<String>,
     /// A cine whose MP4 is still being encoded (it opens as its first frame).
     pub video_pending: bool,
+    /// Held back until its text check passes: what the page asks for to
+    /// know when (the thumbnail, 404 until then).
+    pub checking: Option<String>,
+    /// Held back for good: its text check failed.
+    pub withheld: bool,
     pub downloads: Vec<DlView>,
 }
 
@@ -106,6 +111,9 @@ struct LandingPage {
     /// Some loop's MP4 is still being encoded: the page says so and
     /// reloads itself (patient.js) when nothing is open.
     videos_pending: bool,
+    /// Some image is still being checked for text: the page says so, offers
+    /// no ZIP yet, and reloads itself when it is ready.
+    checks_pending: bool,
 }
 
 /// "Image 1 of 3", "Video 2 of 3"…
@@ -205,6 +213,9 @@ async fn landing(
                 th,
                 eager: i < EAGER_THUMBS,
                 video_pending: item.video_pending,
+                checking: (item.text_check == TextCheck::Pending)
+                    .then(|| file_href(token, item.position, What::Thumb)),
+                withheld: item.text_check == TextCheck::Failed,
                 poster: (item.kind == ItemKind::Cine && has(What::Jpg))
                     .then(|| file_href(token, item.position, What::Jpg)),
                 downloads: names::downloads(item, total)
@@ -225,7 +236,9 @@ async fn landing(
     // or take the few kilobytes of headers and its index page.
     let zip_bytes: u64 = archive::recorded_size(&items);
     let has_video = items.iter().any(|i| i.mp4_key.is_some() || i.video_pending);
-    let videos_pending = items.iter().any(|i| i.video_pending);
+    let checks_pending = items.iter().any(|i| i.text_check == TextCheck::Pending);
+    // A loop still being checked has no video to wait for yet.
+    let videos_pending = items.iter().any(|i| i.video_pending && i.text_check.shows());
     let name = clinic.name.clone();
     let expires = i18n::t_args(
         lang,
@@ -250,6 +263,7 @@ async fn landing(
         expires,
         has_video,
         videos_pending,
+        checks_pending,
     };
     let resp = render(StatusCode::OK, &page);
     if count_view && resp.status() == StatusCode::OK {
@@ -340,6 +354,7 @@ mod tests {
             frames: 1,
             frame_ms: None,
             video_pending: false,
+            text_check: studylink_model::TextCheck::None,
         };
         assert_eq!(thumb_dims(&item), (256, 192));
         item.rows = Some(100);
