@@ -253,7 +253,12 @@ impl Deidentifier {
             Err(_) => return self.rejected("cannot build file meta information for the output".into(), report),
         };
         let file = inner.with_exact_meta(meta);
-        let mut out = Vec::with_capacity(input.len() + 4096);
+        // Cleaned pixels of compressed input come out larger than they went in.
+        let cleaned_pixels = match (&raw_pixels, file.get(Tag(0x7FE0, 0x0010))) {
+            (None, Some(e)) => parse::encoded_len(e) as usize,
+            _ => 0,
+        };
+        let mut out = Vec::with_capacity(input.len().max(cleaned_pixels + 65536) + 4096);
         if let Err(e) = file.write_all(&mut out) {
             return self.rejected(format!("cannot encode the de-identified object: {}", parse::safe_error(&e)), report);
         }

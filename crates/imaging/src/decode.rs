@@ -18,7 +18,7 @@ use dicom_object::DefaultDicomObject;
 use dicom_pixeldata::PixelDecoder;
 
 use crate::info::ImageInfo;
-use crate::{RenderError, jpeg, rle};
+use crate::{RenderError, jpeg};
 
 const RLE_TS: &str = "1.2.840.10008.1.2.5";
 
@@ -124,7 +124,8 @@ pub fn frame(
 
 fn rle_frame(frag: &[u8], info: &ImageInfo) -> Result<Decoded, RenderError> {
     let bytes = (info.bits_allocated as usize).div_ceil(8).max(1);
-    let data = rle::decode(frag, info.pixels(), info.samples as usize, bytes)?;
+    let data = studylink_rle::decode_frame(frag, info.pixels(), info.samples as usize, bytes)
+        .map_err(|e| RenderError::Decode(e.to_string()))?;
     Ok(Decoded {
         data,
         bytes,

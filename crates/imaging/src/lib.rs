@@ -18,7 +18,6 @@ mod lut;
 mod meta;
 mod open;
 mod resize;
-mod rle;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

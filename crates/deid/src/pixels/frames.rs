@@ -11,7 +11,7 @@ use super::colour;
 use super::geometry::{Geometry, Photometric};
 use super::jpeg;
 use super::palette::Plan;
-use super::rle;
+use studylink_rle as rle;
 use super::store::Store;
 
 const VIDEO_TS: &[&str] = &[
@@ -42,6 +42,7 @@ enum Kind {
     Native,
     Jpeg,
     JpegLs,
+    Rle,
     /// Any other codec the transfer syntax registry can decode (RLE, JPEG 2000, HTJ2K).
     Codec,
 }
@@ -57,6 +58,7 @@ fn kind(ts: &str) -> Result<Kind, NotCleanable> {
         | "1.2.840.10008.1.2.4.57"
         | "1.2.840.10008.1.2.4.70" => Kind::Jpeg,
         "1.2.840.10008.1.2.4.80" | "1.2.840.10008.1.2.4.81" => Kind::JpegLs,
+        "1.2.840.10008.1.2.5" => Kind::Rle,
         "1.2.840.10008.1.2.4.94" | "1.2.840.10008.1.2.4.95" => {
             return Err(NotCleanable::Unsupported(
                 "JPIP: pixel data is not in the object".into(),
@@ -169,6 +171,12 @@ pub(crate) fn rewrite(
             Sink::Bytes(out) => Written::Bytes(out),
             Sink::Rle(frags) => Written::Fragments(frags),
         });
+    }
+    if frames == 1 && !rle && plan.to_rgb.is_none() {
+        // A still: blanked in the decoder's own buffer, which becomes the value.
+        let mut frame = decode_encapsulated(obj, geo, kind, 0)?;
+        blank(&mut frame, geo, px_out, keep, &plan.fill);
+        return Ok(Written::Bytes(frame));
     }
     let mut sink = if rle {
         Sink::Rle(Vec::with_capacity(frames))
@@ -337,6 +345,18 @@ fn decode_encapsulated(
         Kind::Jpeg => {
             let bytes = jpeg::frame_bytes(fragments, offsets, geo.frames, f)?;
             jpeg::decode_jpeg(&bytes, geo)?
+        }
+        // One fragment per frame, as the standard requires: decoded from
+        // its own fragment, without dicom-pixeldata's copy of them all.
+        Kind::Rle
+            if fragments.len() == geo.frames as usize
+                && matches!(geo.bits_allocated, 8 | 16)
+                && geo.photometric != Photometric::YbrFull422 =>
+        {
+            let pixels = geo.rows as usize * geo.cols as usize;
+            let data = rle::decode_frame(&fragments[f as usize], pixels, geo.samples as usize, geo.bytes_per_sample())
+                .map_err(|e| NotCleanable::Undecodable(format!("frame {f}: {e}")))?;
+            (data, geo.photometric != Photometric::YbrFull)
         }
         _ => {
             if geo.photometric == Photometric::YbrFull422 {

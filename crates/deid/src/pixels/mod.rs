@@ -47,7 +47,7 @@ mod geometry;
 mod jpeg;
 mod output;
 mod palette;
-mod rle;
+
 mod store;
 pub(crate) mod words;
 
