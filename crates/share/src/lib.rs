@@ -91,6 +91,9 @@ pub const THUMBNAIL_MAX: u32 = 320;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// How often and how long [`ShareService::wait_ready`] polls.
+/// Idle time before freed memory goes back to the system.
+const TRIM_AFTER: Duration = Duration::from_secs(3);
+
 const WAIT_POLL: Duration = Duration::from_millis(50);
 const WAIT_LIMIT: Duration = Duration::from_secs(60);
 
@@ -314,9 +317,45 @@ impl ShareService {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A few seconds after the last preparation, text check or video on
+    /// this node, gives the memory they freed back to the system. glibc
+    /// keeps freed heap pages for reuse: after a share of 166 loops the idle
+    /// process stayed at ~0.9 GB resident, while streaming its ZIP needs a
+    /// few MB. Not at once: the next share would fault all those pages in
+    /// again (~15% more CPU for back-to-back sends).
+    fn release_memory_if_idle(self: &Arc<Self>) {
+        if !self.is_idle() {
+            return;
+        }
+        let service = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(TRIM_AFTER).await;
+            if service.is_idle() {
+                // Walks the heap: tens of milliseconds after a big share.
+                let _ = tokio::task::spawn_blocking(trim_heap).await;
+            }
+        });
+    }
+
+    fn is_idle(&self) -> bool {
+        let jobs = self.jobs();
+        jobs.running.is_empty() && jobs.videos.is_empty() && jobs.text_checks.is_empty()
+    }
+
     fn wake_outbox(&self) {
         if let Some(w) = &self.outbox_waker {
             w.notify_one();
         }
     }
 }
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim_heap() {
+    // SAFETY: malloc_trim only returns free heap memory to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim_heap() {}

@@ -120,7 +120,9 @@ impl ShareService {
         };
         tokio::spawn(async move {
             guard.service.prepare(share, rows).await;
+            let service = guard.service.clone();
             drop(guard);
+            service.release_memory_if_idle();
         });
         true
     }

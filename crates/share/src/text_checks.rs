@@ -87,6 +87,7 @@ impl ShareService {
                 let _permit = service.check_limit.acquire().await.expect("the semaphore is never closed");
                 service.check_item(&item, &source_key).await;
                 service.jobs().text_checks.remove(&key);
+                service.release_memory_if_idle();
             });
         }
     }

@@ -42,6 +42,7 @@ impl ShareService {
                     .expect("the semaphore is never closed");
                 service.encode_video(&item).await;
                 service.jobs().videos.remove(&key);
+                service.release_memory_if_idle();
             });
         }
     }

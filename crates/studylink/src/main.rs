@@ -76,6 +76,7 @@ enum ApiKeyCommand {
 }
 
 fn main() -> Result<()> {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     if let Command::Deid(args) = cli.command {
         // Needs no configuration, data directory or runtime.
@@ -99,3 +100,26 @@ fn main() -> Result<()> {
         }
     })
 }
+
+/// Two glibc malloc arenas per core (the default allows eight). Preparing
+/// a share de-identifies, reads text and encodes video on threads of their
+/// own, and each arena kept what its threads freed: after a share of 166
+/// loops the idle server held 385 MB in ten arenas even with freed memory
+/// given back (`malloc_trim`), 127 MB in four, 120 MB in two; fewer
+/// arenas than threads means waiting on their locks. `MALLOC_ARENA_MAX` in
+/// the environment wins.
+/// Must run before any thread starts.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return; // glibc reads it itself: the operator's choice wins.
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // SAFETY: mallopt only changes allocator settings; no other thread runs yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, (2 * cores) as libc::c_int);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
