@@ -139,9 +139,9 @@ pub(crate) fn rewrite(
             ));
         }
     }
-    let mut decoded = vec![0u8; geo.frame_len()];
     let mut recoloured = vec![0u8; if plan.to_rgb.is_some() { out_len } else { 0 }];
     if kind == Kind::Native {
+        let mut decoded = vec![0u8; geo.frame_len()];
         let in_len = geo.native_frame_len();
         let mut store = take_store(obj)?;
         let mut raw = vec![0u8; in_len];
@@ -184,7 +184,7 @@ pub(crate) fn rewrite(
         Sink::Bytes(Vec::with_capacity(out_len * frames))
     };
     for f in 0..geo.frames {
-        decoded = decode_encapsulated(obj, geo, kind, f)?;
+        let mut decoded = decode_encapsulated(obj, geo, kind, f)?;
         let frame = recolour(&mut decoded, &mut recoloured, geo, plan);
         blank(frame, geo, px_out, keep, &plan.fill);
         sink.push(frame, geo, px_out);
