@@ -186,7 +186,7 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// Atomically claims up to `limit` rows that are `queued` with
     /// `next_attempt_at <= now`, or `sending` with `lease_until <= now`: each
     /// becomes `sending` with `lease_until = now + lease_ms` and one more attempt.
-    /// Oldest due first.
+    /// Oldest due first. Never a message of a revoked share.
     async fn claim_due(
         &self,
         now: Millis,

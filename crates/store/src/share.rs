@@ -160,7 +160,8 @@ pub trait ShareStore: Send + Sync + 'static {
     /// found in the account (then nothing changes). In the same transaction the
     /// share's `queued` outbox messages become `failed` ("link revoked").
     /// Messages a worker already claimed (`sending`) are left to the worker's
-    /// own mark: a worker should check the share before a retry.
+    /// own mark; none is claimed again once the share is revoked
+    /// ([`crate::OutboxStore::claim_due`]).
     async fn revoke_share(&self, account: AccountId, id: ShareId, now: Millis)
     -> StoreResult<bool>;
 

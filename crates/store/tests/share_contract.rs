@@ -635,6 +635,14 @@ async fn revoke(store: &dyn Store, outbox: &dyn OutboxStore, f: &Fixture) {
             .all(|m| m.id != queued.id)
     );
 
+    // The worker holding the first send's messages died: their lease runs
+    // out, and no one hands them to a provider again.
+    let after_lease = outbox.claim_due(t + 2 + LEASE + 1, LEASE, 10_000).await.unwrap();
+    assert!(
+        after_lease.iter().all(|m| m.share_id != Some(share.id.0)),
+        "a revoked link's message attempted again"
+    );
+
     // Revoked links are not resent.
     assert!(is_conflict(
         store

@@ -23,14 +23,18 @@ const INSERT: &str = "INSERT INTO outbox (account_id, share_id, channel, recipie
      next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6, $6) RETURNING id";
 
 /// $1 now, $2 lease end, $3 limit. `{lock}` is empty or `FOR UPDATE SKIP LOCKED`.
+/// A revoked link's messages are never attempted again: revoking fails the
+/// queued ones, and a `sending` one whose worker died (its lease ran out) is
+/// left where it is rather than handed to a provider.
 const CLAIM: &str = "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = $2, \
      next_attempt_at = $2, updated_at = $1 \
      WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1 \
+                  AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.id = outbox.share_id AND s.revoked_at IS NOT NULL) \
                   ORDER BY next_attempt_at, id LIMIT $3 {lock}) \
      RETURNING {columns}";
 
-const ANY_DUE: &str =
-    "SELECT id FROM outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1 LIMIT 1";
+const ANY_DUE: &str = "SELECT id FROM outbox WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1 \
+     AND NOT EXISTS (SELECT 1 FROM shares s WHERE s.id = outbox.share_id AND s.revoked_at IS NOT NULL) LIMIT 1";
 
 const SET_TOKEN: &str = "UPDATE outbox SET callback_token_hash = $3, updated_at = $4 \
      WHERE id = $1 AND attempts = $2 AND status = 'sending'";
