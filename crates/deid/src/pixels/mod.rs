@@ -163,20 +163,22 @@ pub fn clean_with(
     clean_checked(obj, encoding, None)
 }
 
+/// The object's transfer syntax, unless its frames are video (not cleanable).
+pub(crate) fn frame_ts(obj: &DefaultDicomObject) -> Result<String, NotCleanable> {
+    let ts = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
+    if frames::is_video_ts(&ts) {
+        return Err(NotCleanable::Video);
+    }
+    Ok(ts)
+}
+
 /// [`clean_with`], also blanking identifying words that `check` reads inside the kept area.
 pub(crate) fn clean_checked(
     obj: &mut DefaultDicomObject,
     encoding: Encoding,
     check: Option<&words::TextCheck<'_>>,
 ) -> Result<Cleaned, NotCleanable> {
-    let ts = obj
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
-    if frames::is_video_ts(&ts) {
-        return Err(NotCleanable::Video);
-    }
+    let ts = frame_ts(obj)?;
     if let Some(why) = assess::uncleanable_class(obj) {
         return Err(NotCleanable::Unsupported(why.to_string()));
     }
@@ -211,14 +213,7 @@ pub(crate) fn clean_checked(
 /// Exposed for tests and for callers that want to check a result.
 #[doc(hidden)]
 pub fn decode_frame(obj: &DefaultDicomObject, frame: u32) -> Result<Vec<u8>, NotCleanable> {
-    let ts = obj
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
-    if frames::is_video_ts(&ts) {
-        return Err(NotCleanable::Video);
-    }
+    let ts = frame_ts(obj)?;
     let geo = geometry::Geometry::read(obj)?;
     let plan = palette::plan(obj, &geo)?;
     frames::decode_one(obj, &geo, &ts, &plan, frame)

@@ -82,10 +82,7 @@ pub(crate) fn remove_identifying_words(
 /// object's own transfer syntax. Returns how many; with none the object is
 /// not touched.
 pub(crate) fn recheck(obj: &mut DefaultDicomObject, check: &TextCheck<'_>) -> Result<usize, NotCleanable> {
-    let ts = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
-    if frames::is_video_ts(&ts) {
-        return Err(NotCleanable::Video);
-    }
+    let ts = super::frame_ts(obj)?;
     let geo = Geometry::read(obj)?;
     let plan = palette::plan(obj, &geo)?;
     let mut keep = KeepArea::whole(geo.cols, geo.rows);
