@@ -294,6 +294,8 @@ function track(page, label) {
     if (why === "net::ERR_ABORTED" && r.resourceType() === "image") return;
     // Or a video the patient's viewer stopped (closing it drops the source mid-range).
     if (why === "net::ERR_ABORTED" && r.resourceType() === "media") return;
+    // Or a cine frame the staff viewer was still preloading when it closed or the page was left.
+    if (why === "net::ERR_ABORTED" && r.resourceType() === "fetch" && /\/frames\/\d+\/rendered$/.test(new URL(r.url()).pathname)) return;
     problems.push({ label, kind: "requestfailed", text: `${r.method()} ${r.url()} ${why}`, url: r.url() });
   });
   page.on("request", (r) => {

@@ -156,13 +156,17 @@
     }
   }
 
+  // Frames still loading when the viewer closes or moves on are cancelled:
+  // the server stops rendering them and the next image's frames come sooner.
+  let loading = new AbortController();
+
   async function loadFrames(base, total, mine) {
     let next = 0;
     const one = async () => {
       while (next < total && mine === session) {
         const i = next++;
         try {
-          const r = await fetch(`${base}/frames/${i + 1}/rendered`, { headers: { accept: "image/jpeg" } });
+          const r = await fetch(`${base}/frames/${i + 1}/rendered`, { headers: { accept: "image/jpeg" }, signal: loading.signal });
           if (!r.ok) throw new Error(String(r.status));
           const url = URL.createObjectURL(await r.blob());
           if (mine !== session) { URL.revokeObjectURL(url); return; }
@@ -184,6 +188,8 @@
 
   function reset() {
     session++;
+    loading.abort();
+    loading = new AbortController();
     if (cine) {
       clearTimeout(cine.timer);
       for (const u of cine.urls) if (u) URL.revokeObjectURL(u);
