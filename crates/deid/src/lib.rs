@@ -15,6 +15,7 @@ pub mod ident;
 mod meta;
 mod parse;
 mod pixel_bridge;
+mod pixel_scan;
 pub mod pixels;
 mod private;
 mod profile;

@@ -11,15 +11,15 @@ use dicom_core::Tag;
 use dicom_object::mem::InMemDicomObject;
 
 use crate::ident::{Identifiers, Kind};
+use crate::pixel_scan::PixelFilter;
 
 pub struct Verifier<'a> {
     ids: &'a Identifiers,
     ac: Option<AhoCorasick>,
     /// Strong needles only (indexes into `ids.needles`), for pixel data.
     strong: Option<(AhoCorasick, Vec<usize>)>,
-    /// Every byte value of every strong needle, both ASCII cases.
-    strong_bytes: [bool; 256],
-    strong_min_len: usize,
+    /// Where in pixel data a strong needle may be (see `pixel_scan`).
+    filter: Option<PixelFilter>,
 }
 
 /// What was found: kinds only, never values.
@@ -55,60 +55,22 @@ impl<'a> Verifier<'a> {
                 .expect("patterns are bounded in number and size")
         });
         let strong_idx: Vec<usize> = (0..ids.needles.len()).filter(|&i| ids.needles[i].strong).collect();
-        let mut strong_bytes = [false; 256];
-        let mut strong_min_len = usize::MAX;
-        for &i in &strong_idx {
-            let b = &ids.needles[i].bytes;
-            strong_min_len = strong_min_len.min(b.len());
-            for &c in b {
-                strong_bytes[c as usize] = true;
-                strong_bytes[c.to_ascii_lowercase() as usize] = true;
-                strong_bytes[c.to_ascii_uppercase() as usize] = true;
-            }
-        }
         let strong = (!strong_idx.is_empty()).then(|| {
-            // No prefilter: pixel data defeats them (its bytes look like text
-            // often enough). The automaton runs only on `candidate_runs`, a
-            // small part of the pixels, so a contiguous NFA (cheap to build
-            // per object) costs less in all than a DFA.
+            // No prefilter of the crate's own (it can't fold case with SIMD):
+            // the automaton runs only on `PixelFilter` candidates (short
+            // spans), so a contiguous NFA (cheap to build per object) costs
+            // less in all than a DFA.
             let ac = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                 .prefilter(false)
-                .match_kind(MatchKind::LeftmostFirst)
+                .match_kind(MatchKind::Standard)
                 .build(strong_idx.iter().map(|&i| &ids.needles[i].bytes))
                 .expect("patterns are bounded in number and size");
             (ac, strong_idx)
         });
-        Verifier { ids, ac, strong, strong_bytes, strong_min_len: strong_min_len.max(1) }
-    }
-
-    /// Runs of at least `strong_min_len` bytes that all occur in strong
-    /// needles: every match lies inside one. Checking one byte per window
-    /// skips most of an image (dark areas are zeros) without missing any.
-    fn candidate_runs(&self, bytes: &[u8], r: Range<usize>) -> Vec<Range<usize>> {
-        let m = self.strong_min_len;
-        let mut runs = Vec::new();
-        let mut i = r.start + m - 1;
-        while i < r.end {
-            if !self.strong_bytes[bytes[i] as usize] {
-                i += m;
-                continue;
-            }
-            let mut a = i;
-            while a > r.start && self.strong_bytes[bytes[a - 1] as usize] {
-                a -= 1;
-            }
-            let mut b = i + 1;
-            while b < r.end && self.strong_bytes[bytes[b] as usize] {
-                b += 1;
-            }
-            if b - a >= m {
-                runs.push(a..b);
-            }
-            i = b + m;
-        }
-        runs
+        let filter = strong.as_ref().and_then(|(_, idx)| PixelFilter::new(idx.iter().map(|&i| ids.needles[i].bytes.as_slice())));
+        Verifier { ids, ac, strong, filter }
     }
 
     /// Scans `bytes`; inside `weak_free` (pixel data) only strong patterns
@@ -118,15 +80,18 @@ impl<'a> Verifier<'a> {
         let Some(ac) = &self.ac else { return };
         if let Some(r) = &weak_free {
             if let Some((strong, idx)) = &self.strong {
-                for run in self.candidate_runs(bytes, r.clone()) {
-                    let input = aho_corasick::Input::new(bytes).span(run);
-                    for m in strong.find_iter(input) {
+                let mut found = |span: Range<usize>| {
+                    for m in strong.find_overlapping_iter(aho_corasick::Input::new(bytes).span(span)) {
                         let needle = &self.ids.needles[idx[m.pattern().as_usize()]];
                         if bounded(bytes, m.start(), m.end(), &needle.bytes) {
                             out.kinds.insert(needle.kind);
                             out.places.insert(place.to_string());
                         }
                     }
+                };
+                match &self.filter {
+                    Some(f) => f.candidates(bytes, r.clone(), &mut found),
+                    None => found(r.clone()),
                 }
             }
             self.scan_overlapping(ac, &bytes[..r.start], place, out);
@@ -251,5 +216,76 @@ mod tests {
         v.scan_bytes(hay, Some(0..hay.len()), "bytes", &mut f);
         assert_eq!(f.kinds.iter().copied().collect::<Vec<_>>(), vec![Kind::BirthDate]);
         assert!(f.reason().contains("birth date") && !f.reason().contains("1951"));
+    }
+
+    /// Every bounded, case-insensitive occurrence of a strong needle, found
+    /// the slow way.
+    fn naive_strong(ids: &Identifiers, hay: &[u8], r: Range<usize>) -> BTreeSet<Kind> {
+        let mut kinds = BTreeSet::new();
+        for n in ids.needles.iter().filter(|n| n.strong) {
+            let l = n.bytes.len();
+            for x in (r.start..r.end.saturating_sub(l - 1)).filter(|x| x + l <= r.end) {
+                if hay[x..x + l].eq_ignore_ascii_case(&n.bytes) && bounded(hay, x, x + l, &n.bytes) {
+                    kinds.insert(n.kind);
+                }
+            }
+        }
+        kinds
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// The gram filter never hides an occurrence the automaton would find:
+        /// noise drawn from the needles' own letters (like mid-grey pixels),
+        /// needles planted at any offset in any letter case, any pixel range.
+        #[test]
+        fn pixel_scan_finds_exactly_what_a_naive_search_finds(
+            noise in proptest::collection::vec(0usize..24, 0..600),
+            plants in proptest::collection::vec((0usize..700, 0usize..5, proptest::prelude::any::<u32>()), 0..4),
+            cut in (0usize..40, 0usize..40),
+        ) {
+            let needles = [
+                (Kind::PatientName, &b"PATIENTFIVE"[..]),
+                (Kind::BirthDate, &b"1951-08-29"[..]),
+                (Kind::PatientId, &b"10101010101"[..]),
+                (Kind::Institution, &b"CANADA"[..]),
+                (Kind::Accession, &b"A1b2C3"[..]),
+            ];
+            let ids = Identifiers::from_needles(
+                needles.iter().map(|(kind, b)| Needle { kind: *kind, bytes: b.to_vec(), strong: true }).collect(),
+            );
+            let alphabet = b"PATIENFVCD01589-/ aZ\0\xff";
+            let mut hay: Vec<u8> = noise.iter().map(|&i| alphabet[i % alphabet.len()]).collect();
+            for (at, which, case) in plants {
+                let mut n = needles[which].1.to_vec();
+                for (j, b) in n.iter_mut().enumerate() {
+                    if case >> (j % 32) & 1 == 1 { *b = b.to_ascii_lowercase(); }
+                }
+                // Mostly as a whole token, sometimes glued to the noise.
+                let sep: &[u8] = if case % 5 == 0 { b"" } else { b" " };
+                let at = at.min(hay.len());
+                hay.splice(at..at, [sep, &n, sep].concat());
+            }
+            let r = cut.0.min(hay.len())..hay.len().saturating_sub(cut.1).max(cut.0.min(hay.len()));
+            let mut v = Verifier::new(&ids);
+            let packed = matches!(v.filter, Some(PixelFilter::Packed { .. }));
+            proptest::prop_assert!(packed);
+            let mut f = Findings::default();
+            v.scan_bytes(&hay, Some(r.clone()), "bytes", &mut f);
+            // The fallback filter finds the same.
+            let strong = ids.needles.iter().map(|n| n.bytes.as_slice());
+            v.filter = Some(PixelFilter::Grams(crate::pixel_scan::GramFilter::new(strong).unwrap()));
+            let mut g = Findings::default();
+            v.scan_bytes(&hay, Some(r.clone()), "bytes", &mut g);
+            proptest::prop_assert_eq!(&g.kinds, &f.kinds);
+            // Outside the range every needle counts (weak ones too).
+            let mut expected = naive_strong(&ids, &hay, r.clone());
+            let mut outside = Findings::default();
+            let ac = v.ac.as_ref().unwrap();
+            v.scan_overlapping(ac, &hay[..r.start], "x", &mut outside);
+            v.scan_overlapping_from(ac, &hay, r.end, "x", &mut outside);
+            expected.extend(outside.kinds);
+            proptest::prop_assert_eq!(f.kinds, expected);
+        }
     }
 }
