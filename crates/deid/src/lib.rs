@@ -28,6 +28,7 @@ mod values;
 mod verify;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use dicom_core::value::{DataSetSequence, PrimitiveValue};
@@ -51,8 +52,12 @@ pub const IMPLEMENTATION_VERSION_NAME: &str = "STUDYLINK_DEID1";
 #[derive(Debug)]
 pub struct Outcome {
     pub classification: Classification,
-    /// The de-identified file (Part 10), absent when rejected.
+    /// The de-identified file (Part 10), absent when rejected. From
+    /// [`Deidentifier::deidentify_split`], only its beginning: see `tail`.
     pub output: Option<Vec<u8>>,
+    /// From [`Deidentifier::deidentify_split`]: the rest of the output is
+    /// these bytes of the input (pixel data that needed no cleaning).
+    pub tail: Option<Range<usize>>,
     pub new_sop_instance_uid: Option<String>,
     pub report: ObjectReport,
 }
@@ -132,18 +137,25 @@ impl Deidentifier {
     /// internal failure rejects the object. Pixel data that needs no cleaning
     /// is neither decoded nor parsed: it is copied to the output as it is.
     pub fn deidentify(&self, input: &[u8]) -> Outcome {
-        self.guarded(input, true)
+        self.guarded(input, true, false)
+    }
+
+    /// As `deidentify`, but pixel data that is kept as it was is not copied:
+    /// the output is `output` followed by `input[tail]`. For callers that
+    /// write the result out (a 300 MB cine is then never copied in memory).
+    pub fn deidentify_split(&self, input: &[u8]) -> Outcome {
+        self.guarded(input, true, true)
     }
 
     /// As `deidentify`, but always reading the whole object into memory (for
     /// tests comparing both paths).
     #[doc(hidden)]
     pub fn deidentify_full_read(&self, input: &[u8]) -> Outcome {
-        self.guarded(input, false)
+        self.guarded(input, false, false)
     }
 
-    fn guarded(&self, input: &[u8], split: bool) -> Outcome {
-        match catch_unwind(AssertUnwindSafe(|| self.run(input, split))) {
+    fn guarded(&self, input: &[u8], split: bool, refer_tail: bool) -> Outcome {
+        match catch_unwind(AssertUnwindSafe(|| self.run(input, split, refer_tail))) {
             Ok(o) => o,
             Err(_) => self.rejected("internal error while de-identifying this object".into(), ObjectReport::default()),
         }
@@ -151,14 +163,14 @@ impl Deidentifier {
 
     fn rejected(&self, reason: String, mut report: ObjectReport) -> Outcome {
         report.options = self.option_names();
-        Outcome { classification: Classification::Rejected { reason }, output: None, new_sop_instance_uid: None, report }
+        Outcome { classification: Classification::Rejected { reason }, output: None, tail: None, new_sop_instance_uid: None, report }
     }
 
     fn option_names(&self) -> Vec<String> {
         self.profile.option_names().into_iter().map(str::to_string).collect()
     }
 
-    fn run(&self, input: &[u8], split: bool) -> Outcome {
+    fn run(&self, input: &[u8], split: bool, refer_tail: bool) -> Outcome {
         let mut report = ObjectReport::default();
         let parsed = if split { parse::parse_header(input) } else { parse::parse(input) };
         let mut parsed = match parsed {
@@ -265,16 +277,25 @@ impl Deidentifier {
         }
         // Uncleaned pixel data, located but never read, goes last as it was
         // (same transfer syntax, nothing after it survives de-identification).
+        // Its element header is copied (the VR may need fixing); the value is
+        // copied too unless the caller takes it from the input (`tail`).
+        let mut tail = None;
         let pixel_range = match &raw_pixels {
             Some(r) => {
                 let start = out.len();
-                out.extend_from_slice(&input[r.clone()]);
+                let header_end = (r.start + 12).min(r.end);
+                out.extend_from_slice(&input[r.start..header_end]);
                 // Encapsulated pixel data is OB; some writers say OW.
                 if let Some(h) = out.get_mut(start..start + 12)
                     && h[8..12] == [0xFF; 4]
                     && &h[4..6] == b"OW"
                 {
                     h[4..6].copy_from_slice(b"OB");
+                }
+                if refer_tail {
+                    tail = Some(header_end..r.end);
+                } else {
+                    out.extend_from_slice(&input[header_end..r.end]);
                 }
                 Some(start..out.len())
             }
@@ -289,6 +310,11 @@ impl Deidentifier {
         let mut findings = verify::Findings::default();
         verifier.scan_object(&file, &mut findings);
         verifier.scan_bytes(&out, pixel_range, "bytes", &mut findings);
+        if let Some(t) = &tail {
+            // The pixel data's value, and what may straddle the seam.
+            verifier.scan_pixels(input, t.clone(), "bytes", &mut findings);
+            verifier.scan_seam(&out, &input[t.clone()], "bytes", &mut findings);
+        }
         report.verification = findings.kinds.iter().map(|k| k.label().to_string()).collect();
         report.verification_places = findings.places.iter().cloned().collect();
         report.options = self.option_names();
@@ -303,7 +329,7 @@ impl Deidentifier {
         } else {
             Classification::Clean
         };
-        Outcome { classification, output: Some(out), new_sop_instance_uid: Some(new_uid), report }
+        Outcome { classification, output: Some(out), tail, new_sop_instance_uid: Some(new_uid), report }
     }
 
     /// Marks the object as de-identified (PS3.15 E.1.1 and the SOP Common module).

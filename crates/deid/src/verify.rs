@@ -79,26 +79,49 @@ impl<'a> Verifier<'a> {
     pub fn scan_bytes(&self, bytes: &[u8], weak_free: Option<Range<usize>>, place: &str, out: &mut Findings) {
         let Some(ac) = &self.ac else { return };
         if let Some(r) = &weak_free {
-            if let Some((strong, idx)) = &self.strong {
-                let mut found = |span: Range<usize>| {
-                    for m in strong.find_overlapping_iter(aho_corasick::Input::new(bytes).span(span)) {
-                        let needle = &self.ids.needles[idx[m.pattern().as_usize()]];
-                        if bounded(bytes, m.start(), m.end(), &needle.bytes) {
-                            out.kinds.insert(needle.kind);
-                            out.places.insert(place.to_string());
-                        }
-                    }
-                };
-                match &self.filter {
-                    Some(f) => f.candidates(bytes, r.clone(), &mut found),
-                    None => found(r.clone()),
-                }
-            }
+            self.scan_pixels(bytes, r.clone(), place, out);
             self.scan_overlapping(ac, &bytes[..r.start], place, out);
             self.scan_overlapping_from(ac, bytes, r.end, place, out);
             return;
         }
         self.scan_overlapping(ac, bytes, place, out);
+    }
+
+    /// Scans `bytes[r]`, pixel data, for strong patterns only.
+    pub fn scan_pixels(&self, bytes: &[u8], r: Range<usize>, place: &str, out: &mut Findings) {
+        let Some((strong, idx)) = &self.strong else { return };
+        let mut found = |span: Range<usize>| {
+            for m in strong.find_overlapping_iter(aho_corasick::Input::new(bytes).span(span)) {
+                let needle = &self.ids.needles[idx[m.pattern().as_usize()]];
+                if bounded(bytes, m.start(), m.end(), &needle.bytes) {
+                    out.kinds.insert(needle.kind);
+                    out.places.insert(place.to_string());
+                }
+            }
+        };
+        match &self.filter {
+            Some(f) => f.candidates(bytes, r, &mut found),
+            None => found(r),
+        }
+    }
+
+    /// Finds strong patterns that straddle the seam of `head` followed by
+    /// `tail` (pixel data on both sides), which a scan of each side misses.
+    pub fn scan_seam(&self, head: &[u8], tail: &[u8], place: &str, out: &mut Findings) {
+        let Some((strong, idx)) = &self.strong else { return };
+        let longest = idx.iter().map(|&i| self.ids.needles[i].bytes.len()).max().unwrap_or(0);
+        // One byte more on each side, for the whole-token check.
+        let a = &head[head.len().saturating_sub(longest)..];
+        let b = &tail[..tail.len().min(longest)];
+        let seam = [a, b].concat();
+        for m in strong.find_overlapping_iter(&seam) {
+            let needle = &self.ids.needles[idx[m.pattern().as_usize()]];
+            let straddles = m.start() < a.len() && m.end() > a.len();
+            if straddles && bounded(&seam, m.start(), m.end(), &needle.bytes) {
+                out.kinds.insert(needle.kind);
+                out.places.insert(place.to_string());
+            }
+        }
     }
 
     fn scan_overlapping(&self, ac: &AhoCorasick, bytes: &[u8], place: &str, out: &mut Findings) {
@@ -287,5 +310,21 @@ mod tests {
             expected.extend(outside.kinds);
             proptest::prop_assert_eq!(f.kinds, expected);
         }
+    }
+
+    #[test]
+    fn a_value_across_the_seam_of_a_split_output_is_found_and_only_as_a_whole_token() {
+        let ids = ids();
+        let v = Verifier::new(&ids);
+        let mut f = Findings::default();
+        v.scan_seam(b"\0\0\0\0\0 1951", b"0829 \0\0\0\0", "bytes", &mut f);
+        assert!(f.kinds.contains(&Kind::BirthDate));
+        let mut f = Findings::default();
+        v.scan_seam(b"\0\0\0\0\0x1951", b"0829 \0\0\0\0", "bytes", &mut f);
+        assert!(f.is_empty(), "glued to a letter: not a whole token");
+        // Wholly on one side: that side's own scan reports it, not the seam's.
+        let mut f = Findings::default();
+        v.scan_seam(b" 19510829 ", b"\0\0\0", "bytes", &mut f);
+        assert!(f.is_empty());
     }
 }

@@ -40,8 +40,9 @@ fn every_corpus_file_gets_an_outcome_and_clean_outputs_leak_nothing() {
 }
 
 #[test]
-fn copying_pixel_data_unread_gives_the_same_bytes_as_reading_it() {
+fn copying_pixel_data_unread_or_leaving_it_in_the_input_gives_the_same_bytes_as_reading_it() {
     let d = deid(7);
+    let mut split_tails = 0;
     for path in corpus_files("") {
         let input = std::fs::read(&path).unwrap();
         let lazy = d.deidentify(&input);
@@ -49,5 +50,19 @@ fn copying_pixel_data_unread_gives_the_same_bytes_as_reading_it() {
         let name = rel(&path);
         assert_eq!(lazy.classification, full.classification, "{name}");
         assert!(lazy.output == full.output, "{name}: outputs differ");
+        // The split output, joined, is the same file.
+        let split = d.deidentify_split(&input);
+        assert_eq!(split.classification, lazy.classification, "{name}");
+        assert_eq!(split.report.verification, lazy.report.verification, "{name}");
+        let tail = split.tail.clone();
+        split_tails += usize::from(tail.is_some());
+        let joined = split.output.map(|mut head| {
+            if let Some(t) = tail {
+                head.extend_from_slice(&input[t]);
+            }
+            head
+        });
+        assert!(joined == lazy.output, "{name}: split output differs");
     }
+    assert!(split_tails > 20, "only {split_tails} outputs left their pixel data in the input");
 }
