@@ -5,9 +5,10 @@ use std::time::Instant;
 
 use dicom_core::Tag;
 use studylink_model::{AccountId, Actor, IngestSource, InstanceId, InstanceMeta};
-use studylink_store::{BlobStore, BlockingIndex, InsertOutcome, NewInstance, Store};
+use studylink_store::{BlobStore, BlockingIndex, FoundInstance, InsertOutcome, NewInstance, Store};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::flush::flush_during;
 use crate::parse::parse_file;
 use crate::spool::{Reservations, TempObject};
 use crate::IngestError;
@@ -79,7 +80,40 @@ impl Ingestor {
             std::fs::create_dir_all(cfg.tmp_dir.join(name))?;
         }
         let inner = Inner { store, blobs, cfg, prepared: Mutex::new(HashSet::new()), reservations: Reservations::default() };
-        Ok(Ingestor { inner: Arc::new(inner) })
+        let ingestor = Ingestor { inner: Arc::new(inner) };
+        ingestor.drop_unflushed();
+        Ok(ingestor)
+    }
+
+    /// The index row of an instance commits while its file flushes (see
+    /// `index_blocking`), so a crash can leave the last few rows pointing at
+    /// files that are short. No success was sent for those: they go, and the
+    /// device's resend stores them again. Only the newest rows can be
+    /// affected (one per ingest running at the crash), so only they are checked.
+    fn drop_unflushed(&self) {
+        const NEWEST: usize = 1024;
+        let Some(index) = self.inner.store.blocking_index() else { return };
+        let latest = match index.latest_instances(NEWEST) {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not check the newest instances' files");
+                return;
+            }
+        };
+        for found in latest {
+            if self.blob_intact(&found.blob_key, found.size_bytes) {
+                continue;
+            }
+            match index.delete_instance(found.id) {
+                Ok(()) => {
+                    if let Some(path) = self.inner.blobs.local_path(&found.blob_key) {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    tracing::warn!(instance = %found.id, "removed an instance whose file had not reached the disk before a crash (it was never acknowledged)");
+                }
+                Err(e) => tracing::error!(instance = %found.id, error = %e, "could not remove an instance whose file is incomplete"),
+            }
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -259,19 +293,18 @@ impl Ingestor {
         let size = tmp.written;
         let meta = parse_file(tmp.path(), &self.inner.cfg.contact_tags)?.meta;
         check_expected_uid(origin, &meta);
-        // Fast path for a resend: nothing to write (the spool file deletes itself).
-        if let Some((id, _)) = index.find(account, &meta.instance.sop_uid)? {
-            return Ok(ingested(&meta, id, true, size));
-        }
         let blobs = &self.inner.blobs;
-        let key = match tmp.reserved_key() {
-            // Already in place, its directory entry durable: only the bytes remain.
-            Some(key) => {
-                let key = key.to_owned();
-                tmp.sync_data()?;
-                tmp.keep();
-                key
+        if let Some(found) = index.find(account, &meta.instance.sop_uid)? {
+            if self.blob_intact(&found.blob_key, found.size_bytes) {
+                // A resend: nothing to write (the spool file deletes itself).
+                return Ok(ingested(&meta, found.id, true, size));
             }
+            return self.repair_blocking(index, &meta, found, tmp);
+        }
+        let key = match tmp.reserved_key() {
+            // Already in place, its directory entry durable: only the bytes
+            // remain, flushed while the index commits (see `flush_during`).
+            Some(key) => key.to_owned(),
             None => {
                 self.prepare_account(account)?;
                 let key = blob_key(account);
@@ -279,35 +312,116 @@ impl Ingestor {
                     .put_file_blocking(&key, tmp.path())
                     .ok_or_else(|| IngestError::Storage("blob store is not local".into()))??;
                 tmp.keep();
-                key
+                return self.index_blocking(index, &meta, account, key, size, origin, || Ok(()));
             }
         };
+        let file = tmp.file_clone()?;
+        tmp.keep();
+        self.index_blocking(index, &meta, account, key, size, origin, move || file.sync_data())
+    }
+
+    /// Commits the index row while `flush` makes the blob durable, and
+    /// answers only when both are. Two flushes at once cost about one: the
+    /// file system commits its journal once for both. A crash in between can
+    /// leave a row whose blob is short; no success was sent for it, so the
+    /// device sends it again, and `blob_intact` sees that the stored copy is
+    /// short and `repair_blocking` replaces it; if it never does, startup
+    /// removes the row (`drop_unflushed`).
+    #[allow(clippy::too_many_arguments)]
+    fn index_blocking(
+        &self,
+        index: &dyn BlockingIndex,
+        meta: &InstanceMeta,
+        account: AccountId,
+        key: String,
+        size: u64,
+        origin: &Origin,
+        flush: impl FnOnce() -> std::io::Result<()> + Send + 'static,
+    ) -> Result<Ingested, IngestError> {
+        let blobs = &self.inner.blobs;
         let remove_blob = || {
             if let Some(path) = blobs.local_path(&key) {
                 let _ = std::fs::remove_file(path);
             }
         };
+        let flushed = flush_during(flush);
         let new = NewInstance {
             account_id: account,
-            meta: &meta,
+            meta,
             blob_key: &key,
             size_bytes: size as i64,
             source: origin.source,
             received_from: &origin.received_from,
         };
-        match index.insert_instance(&new) {
-            Ok(InsertOutcome::Inserted(id)) => Ok(ingested(&meta, id, false, size)),
-            Ok(InsertOutcome::Duplicate { id, blob_key }) => {
+        let outcome = index.insert_instance(&new);
+        let flushed = flushed.wait();
+        match (outcome, flushed) {
+            (Ok(InsertOutcome::Inserted(id)), Ok(())) => Ok(ingested(meta, id, false, size)),
+            (Ok(InsertOutcome::Inserted(id)), Err(e)) => {
+                // The row must not outlive a blob that may never reach the disk.
+                if let Err(undo) = index.delete_instance(id) {
+                    tracing::error!(error = %undo, "could not remove the index row of an instance whose file did not flush");
+                }
+                remove_blob();
+                Err(e.into())
+            }
+            (Ok(InsertOutcome::Duplicate { id, blob_key }), _) => {
                 if blob_key != key {
                     remove_blob();
                 }
-                Ok(ingested(&meta, id, true, size))
+                Ok(ingested(meta, id, true, size))
             }
-            Err(e) => {
+            (Err(e), _) => {
                 remove_blob();
                 Err(e.into())
             }
         }
+    }
+
+    /// Whether a stored blob holds all its bytes. After a crash, a file whose
+    /// flush had not finished is shorter than its row says (or missing): the
+    /// file systems we run on (ext4 and XFS in their default modes, btrfs)
+    /// never show a size beyond the data that reached the disk.
+    fn blob_intact(&self, key: &str, size: i64) -> bool {
+        match self.inner.blobs.local_path(key) {
+            Some(path) => std::fs::metadata(path).is_ok_and(|m| m.len() as i64 == size),
+            None => true,
+        }
+    }
+
+    /// A resend of an instance whose stored copy is short: the new copy takes its place.
+    fn repair_blocking(
+        &self,
+        index: &dyn BlockingIndex,
+        meta: &InstanceMeta,
+        found: FoundInstance,
+        tmp: TempObject,
+    ) -> Result<Ingested, IngestError> {
+        let size = tmp.written;
+        let key = match tmp.reserved_key() {
+            Some(key) => {
+                let key = key.to_owned();
+                tmp.sync_data()?;
+                tmp.keep();
+                key
+            }
+            None => {
+                let key = blob_key(found.account);
+                self.prepare_account(found.account)?;
+                self.inner
+                    .blobs
+                    .put_file_blocking(&key, tmp.path())
+                    .ok_or_else(|| IngestError::Storage("blob store is not local".into()))??;
+                tmp.keep();
+                key
+            }
+        };
+        index.replace_blob(found.id, &key, size as i64)?;
+        if let Some(old) = self.inner.blobs.local_path(&found.blob_key) {
+            let _ = std::fs::remove_file(old);
+        }
+        tracing::warn!(instance = %found.id, "stored copy was incomplete (a crash before its success status); replaced by the resent copy");
+        Ok(ingested(meta, found.id, false, size))
     }
 
     /// Creates an account's 256 blob directories once per process.

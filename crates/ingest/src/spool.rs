@@ -89,6 +89,11 @@ impl TempObject {
         self.reserved.as_deref()
     }
 
+    /// Another handle on the file, for flushing it on another thread.
+    pub(crate) fn file_clone(&self) -> std::io::Result<File> {
+        self.file.try_clone()
+    }
+
     /// Makes the bytes durable (the directory entry already is, for a reserved file).
     pub(crate) fn sync_data(&self) -> std::io::Result<()> {
         self.file.sync_data()

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use studylink_ingest::{IngestConfig, IngestError, Ingestor, Origin, DEFAULT_CONTACT_TAGS};
 use studylink_model::{Actor, IngestSource};
-use studylink_store::{BlobConfig, BlobStore, InstanceQuery};
+use studylink_store::{BlobConfig, BlobStore, InstanceQuery, StudyQuery};
 
 fn corpus() -> PathBuf {
     std::env::var("STUDYLINK_CORPUS")
@@ -148,4 +148,87 @@ async fn reserved_blob_files_keep_accepted_objects_only() {
         .count();
     assert_eq!(non_empty, 1);
     assert_eq!(ingest.store().count_instances(account).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_resend_replaces_a_stored_copy_that_a_crash_left_short() {
+    // The index row and the file's flush are committed at the same time; a
+    // crash in between leaves a row whose file is short (no success was sent).
+    let (_dir, ingest) = setup(64 << 20).await;
+    let account = ingest.store().default_account().await.unwrap().id;
+    let bytes = std::fs::read(corpus().join("ct/ct_small_evrle_signed16.dcm")).unwrap();
+    let receive = |ingest: &Ingestor| {
+        let mut tmp = ingest.new_temp_for(account).unwrap();
+        tmp.write_all(&bytes).unwrap();
+        tmp
+    };
+    let first = ingest.ingest_file(account, receive(&ingest), &origin()).await.unwrap();
+    let row = |ingest: Ingestor, sop: String| async move {
+        let q = InstanceQuery { sop_uid: Some(sop), ..Default::default() };
+        ingest.store().query_instances(account, &q).await.unwrap().remove(0)
+    };
+    let before = row(ingest.clone(), first.sop_uid.clone()).await;
+    let old_path = ingest.blobs().local_path(&before.blob_key).unwrap();
+    std::fs::File::options().write(true).open(&old_path).unwrap().set_len(bytes.len() as u64 / 3).unwrap();
+
+    let again = ingest.ingest_file(account, receive(&ingest), &origin()).await.unwrap();
+    assert_eq!(again.instance_id, first.instance_id, "the same instance, not a second one");
+    assert!(!again.duplicate, "the resent copy was stored");
+    let after = row(ingest.clone(), first.sop_uid.clone()).await;
+    assert_ne!(after.blob_key, before.blob_key);
+    assert_eq!(&ingest.blobs().get(&after.blob_key).await.unwrap()[..], &bytes[..]);
+    assert!(!old_path.exists(), "the short copy is gone");
+    assert_eq!(ingest.store().count_instances(account).await.unwrap(), 1);
+
+    // A copy that is whole is kept: the next resend is a plain duplicate.
+    let third = ingest.ingest_file(account, receive(&ingest), &origin()).await.unwrap();
+    assert!(third.duplicate);
+    assert_eq!(row(ingest.clone(), first.sop_uid.clone()).await.blob_key, after.blob_key);
+
+    // Through the spool door (not a reserved file) the repair works the same.
+    let path = ingest.blobs().local_path(&after.blob_key).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let fourth = ingest.ingest_bytes(account, &bytes, &origin()).await.unwrap();
+    assert!(!fourth.duplicate);
+    let last = row(ingest.clone(), first.sop_uid.clone()).await;
+    assert_eq!(&ingest.blobs().get(&last.blob_key).await.unwrap()[..], &bytes[..]);
+}
+
+#[tokio::test]
+async fn at_startup_rows_whose_file_a_crash_left_short_are_removed() {
+    let (dir, ingest) = setup(64 << 20).await;
+    let account = ingest.store().default_account().await.unwrap().id;
+    let bytes = std::fs::read(corpus().join("ct/ct_small_evrle_signed16.dcm")).unwrap();
+    let mut tmp = ingest.new_temp_for(account).unwrap();
+    tmp.write_all(&bytes).unwrap();
+    let short = ingest.ingest_file(account, tmp, &origin()).await.unwrap();
+    let kept = ingest
+        .ingest_bytes(account, &std::fs::read(corpus().join("ct/ct_8bit_implicit_burnedin_abdo.dcm")).unwrap(), &origin())
+        .await
+        .unwrap();
+    let q = InstanceQuery { sop_uid: Some(short.sop_uid.clone()), ..Default::default() };
+    let key = ingest.store().query_instances(account, &q).await.unwrap().remove(0).blob_key;
+    let path = ingest.blobs().local_path(&key).unwrap();
+    std::fs::File::options().write(true).open(&path).unwrap().set_len(100).unwrap();
+    let studies = |i: Ingestor| async move { i.store().query_studies(account, &StudyQuery::default()).await.unwrap().len() };
+    assert_eq!(studies(ingest.clone()).await, 2);
+
+    // What `serve` does when it starts again after the crash.
+    let again = Ingestor::new(
+        ingest.store().clone(),
+        ingest.blobs().clone(),
+        IngestConfig { tmp_dir: dir.path().join("tmp"), max_instance_bytes: 64 << 20, contact_tags: DEFAULT_CONTACT_TAGS.to_vec() },
+    )
+    .unwrap();
+    assert!(again.store().query_instances(account, &q).await.unwrap().is_empty(), "the short copy's row is gone");
+    assert!(!path.exists());
+    assert_eq!(again.store().count_instances(account).await.unwrap(), 1, "the whole one stays");
+    assert_eq!(studies(again.clone()).await, 1, "its empty study went with it");
+    let kept_q = InstanceQuery { sop_uid: Some(kept.sop_uid.clone()), ..Default::default() };
+    assert_eq!(again.store().query_instances(account, &kept_q).await.unwrap().len(), 1);
+
+    // The device's resend stores it again.
+    let resent = again.ingest_bytes(account, &bytes, &origin()).await.unwrap();
+    assert!(!resent.duplicate);
+    assert_eq!(again.store().count_instances(account).await.unwrap(), 2);
 }

@@ -23,7 +23,7 @@ pub use outbox::OutboxStore;
 pub use share::{FailureState, ShareSendWithMessages, ShareStore, TextCheckResult};
 pub use sql::connect_with_outbox;
 pub use sql::search_terms;
-pub use sql::{BlockingIndex, PgStore, SqliteStore, connect};
+pub use sql::{BlockingIndex, FoundInstance, PgStore, SqliteStore, connect};
 
 use async_trait::async_trait;
 use studylink_model::*;

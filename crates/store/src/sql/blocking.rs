@@ -24,12 +24,29 @@ use super::queries as q;
 use super::text;
 use crate::{InsertOutcome, NewInstance, StoreError, StoreResult};
 
+/// An instance already in the index, as the ingest pipeline needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundInstance {
+    pub id: InstanceId,
+    pub account: AccountId,
+    pub blob_key: String,
+    pub size_bytes: i64,
+}
+
 /// Synchronous index writes for the ingest pipeline. Call from a blocking thread.
 pub trait BlockingIndex: Send + Sync {
-    /// The stored instance's id and blob key, if this SOP Instance UID is stored.
-    fn find(&self, account: AccountId, sop_uid: &str) -> StoreResult<Option<(InstanceId, String)>>;
+    /// The stored instance, if this SOP Instance UID is stored.
+    fn find(&self, account: AccountId, sop_uid: &str) -> StoreResult<Option<FoundInstance>>;
     /// Same contract as [`Store::insert_instance`](crate::Store::insert_instance).
     fn insert_instance(&self, new: &NewInstance<'_>) -> StoreResult<InsertOutcome>;
+    /// Points an instance at a new copy of its file (the old one was incomplete).
+    fn replace_blob(&self, id: InstanceId, blob_key: &str, size_bytes: i64) -> StoreResult<()>;
+    /// Removes an instance row that was just inserted but whose file could not
+    /// be made durable (no success was sent for it), with the series, study
+    /// and patient rows its insert created if nothing else uses them.
+    fn delete_instance(&self, id: InstanceId) -> StoreResult<()>;
+    /// The most recently inserted instances, newest first.
+    fn latest_instances(&self, limit: usize) -> StoreResult<Vec<FoundInstance>>;
 }
 
 pub struct SqliteBlockingIndex {
@@ -73,9 +90,55 @@ impl SqliteBlockingIndex {
 }
 
 impl BlockingIndex for SqliteBlockingIndex {
-    fn find(&self, account: AccountId, sop_uid: &str) -> StoreResult<Option<(InstanceId, String)>> {
+    fn find(&self, account: AccountId, sop_uid: &str) -> StoreResult<Option<FoundInstance>> {
         let conn = self.lock();
         find(&conn, account.0, sop_uid)
+    }
+
+    fn replace_blob(&self, id: InstanceId, blob_key: &str, size_bytes: i64) -> StoreResult<()> {
+        let conn = self.lock();
+        conn.prepare_cached(q::REPLACE_INSTANCE_BLOB)
+            .map_err(db)?
+            .execute(params![blob_key, size_bytes, id.0])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn delete_instance(&self, id: InstanceId) -> StoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        let refs: Option<(i64, i64)> = tx
+            .prepare_cached(q::DELETE_INSTANCE)
+            .map_err(db)?
+            .query_row(params![id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db)?;
+        if let Some((series, study)) = refs {
+            tx.execute(q::DELETE_SERIES_IF_EMPTY, params![series]).map_err(db)?;
+            tx.execute(q::DELETE_CONTACTS_IF_STUDY_EMPTY, params![study]).map_err(db)?;
+            let patient: Option<i64> =
+                tx.query_row(q::DELETE_STUDY_IF_EMPTY, params![study], |r| r.get(0)).optional().map_err(db)?;
+            if let Some(patient) = patient {
+                tx.execute(q::DELETE_PATIENT_IF_EMPTY, params![patient]).map_err(db)?;
+            }
+        }
+        tx.commit().map_err(db)
+    }
+
+    fn latest_instances(&self, limit: usize) -> StoreResult<Vec<FoundInstance>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(q::LATEST_INSTANCES).map_err(db)?;
+        let rows = stmt
+            .query_map(params![limit as i64], |r| {
+                Ok(FoundInstance {
+                    id: InstanceId(r.get(0)?),
+                    account: AccountId(r.get(1)?),
+                    blob_key: r.get(2)?,
+                    size_bytes: r.get(3)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
     }
 
     fn insert_instance(&self, new: &NewInstance<'_>) -> StoreResult<InsertOutcome> {
@@ -171,7 +234,7 @@ impl BlockingIndex for SqliteBlockingIndex {
             // duplicate changes nothing.
             tx.rollback().map_err(db)?;
             return match find(&conn, account, &inst.sop_uid)? {
-                Some((id, blob_key)) => Ok(InsertOutcome::Duplicate { id, blob_key }),
+                Some(found) => Ok(InsertOutcome::Duplicate { id: found.id, blob_key: found.blob_key }),
                 None => Err(StoreError::NotFound(format!("instance row lost for {}", inst.sop_uid))),
             };
         };
@@ -207,10 +270,12 @@ fn spawn_checkpointer(path: &Path, alive: Weak<()>) -> StoreResult<()> {
     Ok(())
 }
 
-fn find(conn: &Connection, account: i64, sop_uid: &str) -> StoreResult<Option<(InstanceId, String)>> {
+fn find(conn: &Connection, account: i64, sop_uid: &str) -> StoreResult<Option<FoundInstance>> {
     conn.prepare_cached(q::INSTANCE_KEY_BY_SOP)
         .map_err(db)?
-        .query_row(params![account, sop_uid], |r| Ok((InstanceId(r.get(0)?), r.get(1)?)))
+        .query_row(params![account, sop_uid], |r| {
+            Ok(FoundInstance { id: InstanceId(r.get(0)?), account: AccountId(account), blob_key: r.get(1)?, size_bytes: r.get(2)? })
+        })
         .optional()
         .map_err(db)
 }

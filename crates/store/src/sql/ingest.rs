@@ -10,12 +10,12 @@ macro_rules! impl_ingest {
                 account: i64,
                 sop_uid: &str,
             ) -> StoreResult<Option<InsertOutcome>> {
-                let found = sqlx::query_as::<_, (i64, String)>(q::INSTANCE_KEY_BY_SOP)
+                let found = sqlx::query_as::<_, (i64, String, i64)>(q::INSTANCE_KEY_BY_SOP)
                     .bind(account)
                     .bind(sop_uid)
                     .fetch_optional(pool)
                     .await?;
-                Ok(found.map(|(id, blob_key)| InsertOutcome::Duplicate {
+                Ok(found.map(|(id, blob_key, _)| InsertOutcome::Duplicate {
                     id: InstanceId(id),
                     blob_key,
                 }))

@@ -39,7 +39,7 @@ use filter::{Arg, Sql, fold_case};
 use queries as q;
 use rows::*;
 
-pub use blocking::BlockingIndex;
+pub use blocking::{BlockingIndex, FoundInstance};
 pub use outbox::connect_with_outbox;
 pub use search::search_terms;
 

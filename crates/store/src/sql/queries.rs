@@ -71,7 +71,22 @@ pub const REVOKE_API_KEY: &str = "UPDATE api_keys SET revoked_at = $3 \
 // --- the DICOM index ----------------------------------------------------------
 
 pub const INSTANCE_KEY_BY_SOP: &str =
-    "SELECT id, blob_key FROM instances WHERE account_id = $1 AND sop_uid = $2";
+    "SELECT id, blob_key, size_bytes FROM instances WHERE account_id = $1 AND sop_uid = $2";
+pub const REPLACE_INSTANCE_BLOB: &str = "UPDATE instances SET blob_key = $1, size_bytes = $2 WHERE id = $3";
+pub const DELETE_INSTANCE: &str = "DELETE FROM instances WHERE id = $1 RETURNING series_ref, study_ref";
+// What an instance's insert created goes with it when nothing else uses it.
+pub const DELETE_SERIES_IF_EMPTY: &str =
+    "DELETE FROM series WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM instances WHERE series_ref = $1)";
+pub const DELETE_CONTACTS_IF_STUDY_EMPTY: &str =
+    "DELETE FROM study_contacts WHERE study_ref = $1 AND NOT EXISTS (SELECT 1 FROM instances WHERE study_ref = $1)";
+pub const DELETE_STUDY_IF_EMPTY: &str = "DELETE FROM studies WHERE id = $1 \
+     AND NOT EXISTS (SELECT 1 FROM instances WHERE study_ref = $1) \
+     AND NOT EXISTS (SELECT 1 FROM study_contacts WHERE study_ref = $1) \
+     AND NOT EXISTS (SELECT 1 FROM shares WHERE study_ref = $1) RETURNING patient_ref";
+pub const DELETE_PATIENT_IF_EMPTY: &str =
+    "DELETE FROM patients WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_ref = $1)";
+pub const LATEST_INSTANCES: &str =
+    "SELECT id, account_id, blob_key, size_bytes FROM instances ORDER BY id DESC LIMIT $1";
 pub const STUDY_PATIENT: &str = "SELECT s.patient_ref, p.patient_key FROM studies s \
      JOIN patients p ON p.id = s.patient_ref WHERE s.account_id = $1 AND s.study_uid = $2";
 
