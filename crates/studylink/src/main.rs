@@ -79,6 +79,7 @@ fn main() -> Result<()> {
     limit_malloc_arenas();
     let cli = Cli::parse();
     if let Command::Deid(args) = cli.command {
+        keep_freed_memory();
         // Needs no configuration, data directory or runtime.
         return deid_cmd::run(args);
     }
@@ -123,3 +124,27 @@ fn limit_malloc_arenas() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn limit_malloc_arenas() {}
+
+/// For `deid`, a short-lived batch that allocates and frees frame-sized
+/// buffers file after file. By default glibc hands a freed buffer above its
+/// mmap threshold straight back to the kernel and trims the heap top, so each
+/// file paid for fresh zeroed pages again: on the 1,000-file burst, page faults
+/// were most of the system time, and these settings took the run from
+/// 0.44–0.52 s to 0.29–0.35 s (system time 0.37 s to 0.10 s). The server keeps
+/// glibc's defaults, where giving
+/// memory back matters more. `MALLOC_*` settings in the environment win.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_memory() {
+    if std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("MALLOC_")) {
+        return;
+    }
+    // SAFETY: mallopt only changes allocator settings; no other thread runs yet.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20); // glibc's ceiling (HEAP_MAX_SIZE / 2)
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
+        libc::mallopt(libc::M_TOP_PAD, 64 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory() {}
