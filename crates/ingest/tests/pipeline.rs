@@ -232,3 +232,32 @@ async fn at_startup_rows_whose_file_a_crash_left_short_are_removed() {
     assert!(!resent.duplicate);
     assert_eq!(again.store().count_instances(account).await.unwrap(), 2);
 }
+
+#[tokio::test]
+async fn reserved_files_are_refilled_before_they_run_out() {
+    let (dir, ingest) = setup(64 << 20).await;
+    let account = ingest.store().default_account().await.unwrap().id;
+    let files = || {
+        walkdir::WalkDir::new(dir.path().join("blobs")).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).count()
+    };
+    let mut held: Vec<_> = (0..40).map(|_| ingest.new_temp_for(account).unwrap()).collect();
+    // The first take created a batch of 64; the 33rd left fewer than half and
+    // started the next batch on another thread.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while files() < 128 {
+        assert!(std::time::Instant::now() < deadline, "no background batch: {} files", files());
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    held.extend((0..200).map(|_| ingest.new_temp_for(account).unwrap()));
+    let distinct: std::collections::HashSet<_> = held.iter().map(|t| t.path().to_path_buf()).collect();
+    assert_eq!(distinct.len(), 240, "no file is handed out twice");
+    drop(held);
+    let left = walkdir::WalkDir::new(dir.path().join("blobs"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.metadata().unwrap().len())
+        .collect::<Vec<_>>();
+    assert!(left.iter().all(|&n| n == 0), "only unused reserved files are left");
+    assert!(left.len() <= 2 * 64, "at most two batches wait unused, found {}", left.len());
+}
