@@ -87,6 +87,12 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Config(format!("bad SQLite URL: {e}")))?
             .create_if_missing(true)
+            // 1 KiB pages for a new database (an existing one keeps its own):
+            // an ingest commit rewrites every B-tree page it touches, ~20 per
+            // new study, into the WAL; smaller pages made a burst of 1,000
+            // instances 10-15% faster end to end (6 of 6 paired runs), with the
+            // Studies screen's queries as fast as before (search_bench).
+            .page_size(1024)
             .journal_mode(SqliteJournalMode::Wal)
             // An ingest is acknowledged once its row is committed; FULL makes that
             // commit survive power loss, not just a process crash.
