@@ -106,9 +106,7 @@ impl Ingestor {
             }
             match index.delete_instance(found.id) {
                 Ok(()) => {
-                    if let Some(path) = self.inner.blobs.local_path(&found.blob_key) {
-                        let _ = std::fs::remove_file(path);
-                    }
+                    self.remove_local_blob(&found.blob_key);
                     tracing::warn!(instance = %found.id, "removed an instance whose file had not reached the disk before a crash (it was never acknowledged)");
                 }
                 Err(e) => tracing::error!(instance = %found.id, error = %e, "could not remove an instance whose file is incomplete"),
@@ -293,7 +291,6 @@ impl Ingestor {
         let size = tmp.written;
         let meta = parse_file(tmp.path(), &self.inner.cfg.contact_tags)?.meta;
         check_expected_uid(origin, &meta);
-        let blobs = &self.inner.blobs;
         if let Some(found) = index.find(account, &meta.instance.sop_uid)? {
             if self.blob_intact(&found.blob_key, found.size_bytes) {
                 // A resend: nothing to write (the spool file deletes itself).
@@ -301,23 +298,38 @@ impl Ingestor {
             }
             return self.repair_blocking(index, &meta, found, tmp);
         }
-        let key = match tmp.reserved_key() {
+        match tmp.reserved_key() {
             // Already in place, its directory entry durable: only the bytes
             // remain, flushed while the index commits (see `flush_during`).
-            Some(key) => key.to_owned(),
-            None => {
-                self.prepare_account(account)?;
-                let key = blob_key(account);
-                blobs
-                    .put_file_blocking(&key, tmp.path())
-                    .ok_or_else(|| IngestError::Storage("blob store is not local".into()))??;
+            Some(key) => {
+                let key = key.to_owned();
+                let file = tmp.file_clone()?;
                 tmp.keep();
-                return self.index_blocking(index, &meta, account, key, size, origin, || Ok(()));
+                self.index_blocking(index, &meta, account, key, size, origin, move || file.sync_data())
             }
-        };
-        let file = tmp.file_clone()?;
+            None => {
+                let key = self.move_into_blob_store(account, tmp)?;
+                self.index_blocking(index, &meta, account, key, size, origin, || Ok(()))
+            }
+        }
+    }
+
+    /// Moves a spool file into the local blob store, durably; returns its key.
+    fn move_into_blob_store(&self, account: AccountId, tmp: TempObject) -> Result<String, IngestError> {
+        self.prepare_account(account)?;
+        let key = blob_key(account);
+        self.inner
+            .blobs
+            .put_file_blocking(&key, tmp.path())
+            .ok_or_else(|| IngestError::Storage("blob store is not local".into()))??;
         tmp.keep();
-        self.index_blocking(index, &meta, account, key, size, origin, move || file.sync_data())
+        Ok(key)
+    }
+
+    fn remove_local_blob(&self, key: &str) {
+        if let Some(path) = self.inner.blobs.local_path(key) {
+            let _ = std::fs::remove_file(path);
+        }
     }
 
     /// Commits the index row while `flush` makes the blob durable, and
@@ -338,12 +350,7 @@ impl Ingestor {
         origin: &Origin,
         flush: impl FnOnce() -> std::io::Result<()> + Send + 'static,
     ) -> Result<Ingested, IngestError> {
-        let blobs = &self.inner.blobs;
-        let remove_blob = || {
-            if let Some(path) = blobs.local_path(&key) {
-                let _ = std::fs::remove_file(path);
-            }
-        };
+        let remove_blob = || self.remove_local_blob(&key);
         let flushed = flush_during(flush);
         let new = NewInstance {
             account_id: account,
@@ -405,21 +412,10 @@ impl Ingestor {
                 tmp.keep();
                 key
             }
-            None => {
-                let key = blob_key(found.account);
-                self.prepare_account(found.account)?;
-                self.inner
-                    .blobs
-                    .put_file_blocking(&key, tmp.path())
-                    .ok_or_else(|| IngestError::Storage("blob store is not local".into()))??;
-                tmp.keep();
-                key
-            }
+            None => self.move_into_blob_store(found.account, tmp)?,
         };
         index.replace_blob(found.id, &key, size as i64)?;
-        if let Some(old) = self.inner.blobs.local_path(&found.blob_key) {
-            let _ = std::fs::remove_file(old);
-        }
+        self.remove_local_blob(&found.blob_key);
         tracing::warn!(instance = %found.id, "stored copy was incomplete (a crash before its success status); replaced by the resent copy");
         Ok(ingested(meta, found.id, false, size))
     }

@@ -31,7 +31,16 @@ fn origin() -> Origin {
 }
 
 fn files_under(p: &std::path::Path) -> usize {
-    walkdir::WalkDir::new(p).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).count()
+    file_sizes_under(p).len()
+}
+
+fn file_sizes_under(p: &std::path::Path) -> Vec<u64> {
+    walkdir::WalkDir::new(p)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.metadata().unwrap().len())
+        .collect()
 }
 
 #[tokio::test]
@@ -141,11 +150,7 @@ async fn reserved_blob_files_keep_accepted_objects_only() {
     drop(partial);
     assert!(!partial_path.exists());
 
-    let non_empty = walkdir::WalkDir::new(dir.path().join("blobs"))
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file() && e.metadata().unwrap().len() > 0)
-        .count();
+    let non_empty = file_sizes_under(&dir.path().join("blobs")).into_iter().filter(|&n| n > 0).count();
     assert_eq!(non_empty, 1);
     assert_eq!(ingest.store().count_instances(account).await.unwrap(), 1);
 }
@@ -237,9 +242,7 @@ async fn at_startup_rows_whose_file_a_crash_left_short_are_removed() {
 async fn reserved_files_are_refilled_before_they_run_out() {
     let (dir, ingest) = setup(64 << 20).await;
     let account = ingest.store().default_account().await.unwrap().id;
-    let files = || {
-        walkdir::WalkDir::new(dir.path().join("blobs")).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).count()
-    };
+    let files = || files_under(&dir.path().join("blobs"));
     let mut held: Vec<_> = (0..40).map(|_| ingest.new_temp_for(account).unwrap()).collect();
     // The first take created a batch of 64; the 33rd left fewer than half and
     // started the next batch on another thread.
@@ -252,12 +255,7 @@ async fn reserved_files_are_refilled_before_they_run_out() {
     let distinct: std::collections::HashSet<_> = held.iter().map(|t| t.path().to_path_buf()).collect();
     assert_eq!(distinct.len(), 240, "no file is handed out twice");
     drop(held);
-    let left = walkdir::WalkDir::new(dir.path().join("blobs"))
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.metadata().unwrap().len())
-        .collect::<Vec<_>>();
+    let left = file_sizes_under(&dir.path().join("blobs"));
     assert!(left.iter().all(|&n| n == 0), "only unused reserved files are left");
     assert!(left.len() <= 2 * 64, "at most two batches wait unused, found {}", left.len());
 }

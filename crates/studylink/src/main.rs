@@ -131,8 +131,8 @@ fn limit_malloc_arenas() {}
 /// file paid for fresh zeroed pages again: on the 1,000-file burst, page faults
 /// were most of the system time, and these settings took the run from
 /// 0.44–0.52 s to 0.29–0.35 s (system time 0.37 s to 0.10 s). The server keeps
-/// glibc's defaults, where giving
-/// memory back matters more. `MALLOC_*` settings in the environment win.
+/// glibc's defaults, where giving memory back matters more. `MALLOC_*`
+/// settings in the environment win.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn keep_freed_memory() {
     if std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("MALLOC_")) {
